@@ -1,0 +1,40 @@
+# One command per job; each sets up what it needs first (a venv in .venv, the project, Chromium).
+#   make serve       build and serve the site at http://127.0.0.1:8000
+#   make test        run every test (CPU only; browser tests use Debian's Chromium)
+#   make experiment  train ResNet-20 on CIFAR-10 (downloads it into ./data on first use)
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: serve test experiment build chromium clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	# labml-nn is the peer the tests compare with; its own requirements (torchtext) pin an old torch, and
+	# labml_nn.resnet needs only torch, so it comes without them.
+	$(PY) -m pip install -q --no-deps labml-nn
+	touch $(STAMP)
+
+# Headless Chromium for the browser tests: Debian's package (Playwright's own download needs a network we may not have).
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || \
+	  echo "note: no chromium on PATH; browser tests will be skipped (set CHROMIUM=/path/to/chrome to use another)"
+
+serve: $(STAMP)
+	$(VENV)/bin/mkdocs serve
+
+build: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict
+
+test: $(STAMP) chromium
+	$(PY) -m pytest
+
+experiment: $(STAMP)
+	$(PY) experiment.py
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .hypothesis

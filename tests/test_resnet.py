@@ -1,0 +1,156 @@
+"""Claims of the network chapter: counts, shapes, torchvision equivalence, initialization."""
+import pytest
+import torch
+import torchvision
+
+import labml_resnet as r
+from labml_resnet.shapes import count_parameters, on_meta, stage_sizes
+
+IMAGENET_PARAMS = {"resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032,
+                   "resnet101": 44_549_160, "resnet152": 60_192_808}
+# The paper's Table 6 (0.27M … 19.4M), exactly, with option A
+CIFAR_PARAMS = {"resnet20": 269_722, "resnet32": 464_154, "resnet44": 658_586, "resnet56": 853_018,
+                "resnet110": 1_727_962, "resnet1202": 19_421_274}
+
+
+@pytest.mark.parametrize("name,expected", IMAGENET_PARAMS.items())
+def test_imagenet_parameter_counts(name, expected):
+    assert count_parameters(on_meta(getattr(r, name))) == expected
+    assert count_parameters(on_meta(getattr(torchvision.models, name))) == expected
+
+
+@pytest.mark.parametrize("name,expected", CIFAR_PARAMS.items())
+def test_cifar_parameter_counts(name, expected):
+    assert count_parameters(on_meta(getattr(r, name))) == expected
+    plain = name.replace("resnet", "plain")
+    if hasattr(r, plain):
+        # "exactly the same number of parameters as the plain counterparts"
+        assert count_parameters(on_meta(getattr(r, plain))) == expected
+
+
+@pytest.mark.parametrize("name", ["plain18", "plain34"])
+def test_imagenet_plain_counts_match_option_a(name):
+    residual = getattr(r, name.replace("plain", "resnet"))
+    assert count_parameters(on_meta(getattr(r, name))) == count_parameters(on_meta(lambda: residual(shortcut="A")))
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50"])
+def test_same_weights_same_logits_as_torchvision(name):
+    torch.manual_seed(0)
+    theirs = getattr(torchvision.models, name)().eval()
+    options = {"stride_on": "3x3"} if name == "resnet50" else {}
+    ours = getattr(r, name)(**options).eval()
+    # torchvision's state dict loads as it is: same names, same shapes
+    ours.load_state_dict(theirs.state_dict())
+    # Random batch-norm statistics, so that a swapped or skipped layer would show
+    with torch.no_grad():
+        for m in theirs.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.1, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.1, 0.1)
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        assert torch.allclose(ours(x), theirs(x), atol=1e-5)
+
+
+def test_paper_stride_placement_is_a_different_function():
+    torch.manual_seed(0)
+    theirs = torchvision.models.resnet50().eval()
+    ours = r.resnet50().eval()
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        assert not torch.allclose(ours(x), theirs(x), atol=1e-3)
+
+
+@pytest.mark.parametrize("name", list(r.IMAGENET_BUILDERS))
+def test_imagenet_stage_shapes(name):
+    model = on_meta(r.IMAGENET_BUILDERS[name])
+    assert list(stage_sizes(model, 224).values()) == [112, 56, 56, 28, 14, 7]
+
+
+@pytest.mark.parametrize("name", [n for n in r.CIFAR_BUILDERS if n not in ("resnet1202", "preact_resnet1001")])
+def test_cifar_stage_shapes(name):
+    model = on_meta(r.CIFAR_BUILDERS[name])
+    assert stage_sizes(model, 32) == {"conv1": 32, "layer1": 32, "layer2": 16, "layer3": 8}
+
+
+def test_labml_nn_peer_keeps_8x8_in_every_stage():
+    # labml-nn's ResNetBase with its CIFAR experiment's configuration (labml_nn/resnet/experiment.py)
+    from labml_nn.resnet import ResNetBase
+    peer = ResNetBase(n_blocks=[3, 3, 3], n_channels=[16, 32, 64], img_channels=3, first_kernel_size=3)
+    sides = []
+    for block in peer.blocks:
+        block.register_forward_hook(lambda m, i, o: sides.append(o.shape[-1]))
+    peer.eval()(torch.zeros(1, 3, 32, 32))
+    # 32 → 16 in the stem, 16 → 8 in the very first block, then never again
+    assert sides == [8] * 9
+    assert peer.conv.stride == (2, 2)
+
+
+@pytest.mark.parametrize("name", list(r.IMAGENET_BUILDERS) + list(r.CIFAR_BUILDERS))
+def test_every_builder_takes_num_classes(name):
+    builder = {**r.IMAGENET_BUILDERS, **r.CIFAR_BUILDERS}[name]
+    model = on_meta(lambda: builder(num_classes=7))
+    assert model.fc.out_features == 7
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "resnet20", "resnet56"])
+@pytest.mark.parametrize("option", ["A", "B", "C"])
+def test_builders_take_shortcut(name, option):
+    model = on_meta(lambda: getattr(r, name)(shortcut=option))
+    size = 224 if name in r.IMAGENET_BUILDERS else 32
+    assert model(torch.zeros(1, 3, size, size, device="meta")).shape[-1] == model.fc.out_features
+
+
+def test_state_dict_names_follow_torchvision():
+    keys = set(r.resnet50().state_dict())
+    assert {"conv1.weight", "bn1.weight", "layer1.0.conv1.weight", "layer2.0.downsample.0.weight",
+            "layer2.0.downsample.1.running_mean", "fc.weight", "fc.bias"} <= keys
+    assert keys == set(torchvision.models.resnet50().state_dict())
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "resnet20", "resnet56"])
+def test_zero_init_residual_makes_every_block_relu_of_shortcut(name):
+    torch.manual_seed(0)
+    model = getattr(r, name)(zero_init_residual=True)
+    blocks = [b for stage in model.stages() for b in stage]
+    checked = []
+    for block in blocks:
+        def hook(m, inputs, output):
+            with torch.no_grad():
+                assert torch.allclose(output, torch.relu(m.downsample(inputs[0])), atol=1e-6)
+            checked.append(m)
+        block.register_forward_hook(hook)
+    size = 224 if name in r.IMAGENET_BUILDERS else 32
+    for mode in (model.train, model.eval):
+        checked.clear()
+        mode()
+        model(torch.randn(2, 3, size, size))
+        assert len(checked) == len(blocks)
+
+
+def test_zero_init_residual_is_refused_for_plain_networks():
+    with pytest.raises(ValueError, match="plain"):
+        r.resnet.cifar_resnet(20, shortcut=None, zero_init_residual=True)
+
+
+def test_he_initialization():
+    torch.manual_seed(0)
+    conv = r.resnet50().layer3[1].conv2  # 3×3, 256 → 256
+    fan_out = conv.out_channels * 9
+    assert abs(conv.weight.std().item() - (2 / fan_out) ** 0.5) < 0.002
+
+
+def test_cifar_depth_must_be_6n_plus_2():
+    with pytest.raises(ValueError, match="6n"):
+        r.resnet.cifar_resnet(21)
+
+
+def test_readme_one_liner():
+    # `python -c "import labml_resnet as r; print(r.resnet20())"`
+    text = repr(r.resnet20())
+    assert "ZeroPadShortcut" in text and "layer3" in text
