@@ -89,6 +89,9 @@ def test_labml_nn_peer_keeps_8x8_in_every_stage():
     # 32 → 16 in the stem, 16 → 8 in the very first block, then never again
     assert sides == [8] * 9
     assert peer.conv.stride == (2, 2)
+    # The other differences the chapters and the home page name: no max-pool, biases before batch norm
+    assert not any(isinstance(m, torch.nn.MaxPool2d) for m in peer.modules())
+    assert peer.conv.bias is not None and peer.blocks[0].conv1.bias is not None
 
 
 @pytest.mark.parametrize("name", list(r.IMAGENET_BUILDERS) + list(r.CIFAR_BUILDERS))
