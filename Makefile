@@ -18,10 +18,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --no-deps labml-nn
 	touch $(STAMP)
 
-# Headless Chromium for the browser tests: Debian's package (Playwright's own download needs a network we may not have).
+# Headless Chromium for the browser tests: Debian's package (Playwright's own download needs a network we may not have),
+# and Noto CJK so that the Japanese and Chinese pages are measured and screenshotted with real glyphs, not boxes.
+BROWSER_PACKAGES := chromium fonts-noto-cjk
 chromium:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); } || \
+	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null); } || \
+	  command -v chromium >/dev/null || \
 	  echo "note: no chromium on PATH; browser tests will be skipped (set CHROMIUM=/path/to/chrome to use another)"
 
 serve: $(STAMP)

@@ -1,0 +1,211 @@
+"""The built site: a clean strict build, one page per chapter in reading order, sections that
+match the splitter, math rendered at build time, directives expanded, nothing fetched from
+elsewhere, pages small enough. (test_browser.py checks the same site in a real browser.)"""
+
+import gzip
+import html
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from mkdocs.exceptions import PluginError
+
+import site_fixtures
+from site_fixtures import CHAPTERS, PAGES, REPO_URL, ROOT
+
+import katex_math  # noqa: E402  (docs/hooks is on sys.path through site_fixtures)
+import site_hooks  # noqa: E402
+
+PAGE_BUDGET = 500_000  # bytes a chapter page may transfer, assets included
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    built = site_fixtures.build_site(tmp_path_factory)
+    assert built.returncode == 0, f"mkdocs build --strict failed:\n{built.log}"
+    return built
+
+
+def test_strict_build_is_clean(site):
+    print(f"site built in {site.seconds:.1f} s")
+    assert "WARNING" not in site.log and "ERROR" not in site.log, site.log
+    # The goal is under 30 s on an idle 2-core machine (most of it computing the tables from
+    # the model); on a shared, busy one it can take longer, so this only catches a runaway.
+    assert site.seconds < 180, f"the build took {site.seconds:.0f} s"
+
+
+def test_pages_in_reading_order(site):
+    # Follow the "next" links in the footer from the home page (navigation.footer).
+    order, page = [""], ""
+    while match := re.search(r'href="([^"]*)" class="md-footer__link md-footer__link--next"', site.html(page)):
+        page = str((Path("/") / page / match.group(1)).resolve()).strip("/")
+        page = page + "/" if page else ""
+        order.append(page)
+    assert order == PAGES
+    assert set(CHAPTERS) <= set(PAGES)  # a new module needs its place in the nav
+
+
+class _Sections(HTMLParser):
+    """Each rendered section: id, code text as the browser has it, line numbers, links."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found, self.in_block, self.in_code = [], False, False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if tag == "div" and "lit-section" in classes:
+            self.found.append({"id": attrs["id"], "code": "", "lines": [], "links": []})
+        elif tag == "div" and "lit-code" in classes:
+            self.in_block = True  # notes come first, so inline <code> in notes is never counted
+        elif tag == "code" and self.in_block:
+            self.in_code = True
+        elif tag == "span" and "lit-line" in classes:
+            self.found[-1]["lines"].append(int(attrs["data-line"]))
+        elif tag == "a" and "lit-lines" in classes:
+            self.found[-1]["links"].append(attrs["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "code":
+            self.in_block = self.in_code = False
+
+    def handle_data(self, data):
+        if self.in_code:
+            self.found[-1]["code"] += data
+
+
+@pytest.mark.parametrize("page", list(CHAPTERS))
+def test_sections_match_the_splitter(site, page):
+    parser = _Sections()
+    parser.feed(site.html(page))
+    expected = site_fixtures.sections(page)
+    assert [s["id"] for s in parser.found] == [s.anchor for s in expected]
+    blob = f"{REPO_URL}/blob/main/{CHAPTERS[page]}"
+    assert f'href="{blob}"' in site.html(page)  # the whole file
+    for shown, section in zip(parser.found, expected):
+        # Browsers read CR LF as LF; otherwise the code is the source, character for character.
+        assert shown["code"] == section.code.replace("\r\n", "\n"), section.anchor
+        assert shown["lines"] == section.code_lines  # the source file's line numbers
+        if section.code:
+            assert shown["links"] == [f"{blob}#L{section.first_line}-L{section.code_lines[-1]}"]
+
+
+@pytest.mark.parametrize("page", list(CHAPTERS))
+def test_front_matter_is_title_and_description(site, page):
+    meta = site_fixtures.literate.split_file(ROOT / CHAPTERS[page]).meta
+    text = site.html(page)
+    title = html.unescape(re.search(r"<title>(.*?)</title>", text).group(1))
+    description = html.unescape(re.search(r'<meta name="description" content="(.*?)">', text).group(1))
+    assert title == f"{meta['title']} - labml_resnet"
+    assert description == meta["description"]
+
+
+def test_theme_features(site):
+    text = site.html("blocks/")
+    config = json.loads(re.search(r'<script id="__config" type="application/json">(.*?)</script>', text).group(1))
+    assert {"navigation.instant", "navigation.footer", "content.code.copy"} <= set(config["features"])
+    assert 'data-md-color-scheme="slate"' in text  # the dark half of the palette toggle
+    assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
+
+
+def test_math_is_rendered_at_build_time(site):
+    for page in PAGES:
+        text = site.html(page)
+        assert 'class="arithmatex">\\(' not in text and 'class="arithmatex">\\[' not in text, page
+    for page in ["", "residual/", "api/"]:
+        text = site.html(page)
+        assert 'class="katex"' in text and "<math" in text, page  # HTML and MathML
+
+
+def test_directives_are_expanded(site):
+    for page in PAGES:
+        text = site.html(page)
+        assert "<!-- md:" not in text and "<!-- figure:" not in text and 'data-figure="' not in text, page
+    for page in ["", "residual/", "blocks/"]:  # pages whose notes place a figure
+        assert '<figure class="lit-figure"><svg' in site.html(page), page
+    assert "<table>" in site.html("shapes/")
+
+
+def test_search_covers_notes_and_code(site):
+    index = json.loads((site.path / "search" / "search_index.json").read_text(encoding="utf-8"))
+    text = " ".join(doc["text"] for doc in index["docs"] if doc["location"].startswith("blocks/"))
+    assert "def forward" in text and "self.conv1" in text  # code
+    assert "bottleneck" in text.lower()  # notes
+
+
+def _local_assets(site, page: str) -> list[Path]:
+    """Files a page loads at once: stylesheets, scripts."""
+    text = site.html(page)
+    refs = re.findall(r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"', text)
+    refs += re.findall(r'<script[^>]+src="([^"]+)"', text)
+    return [(site.path / page / ref.split("?")[0]).resolve() for ref in refs]
+
+
+def test_nothing_is_fetched_from_elsewhere(site):
+    for page in PAGES:
+        text = site.html(page)
+        for tag in re.findall(r"<(?:script|link|img|iframe|source|video|audio)\b[^>]*>", text):
+            if re.search(r'\b(?:src|href)="(?:https?:)?//', tag) and 'rel="canonical"' not in tag:
+                pytest.fail(f"{page or 'home'}: {tag}")
+        for asset in _local_assets(site, page):
+            assert asset.is_file(), asset
+    for css in site.path.rglob("*.css"):
+        text = css.read_text(encoding="utf-8")
+        assert not re.search(r"url\(\s*['\"]?(?:https?:)?//|@import", text), css
+    assert not (site.path / "assets" / "katex" / "katex.min.js").exists()  # build-time only
+
+
+@pytest.mark.parametrize("page", list(CHAPTERS))
+def test_chapter_page_size(site, page):
+    """What a first visit transfers, gzipped as GitHub Pages serves it: the HTML, its stylesheets
+    and scripts, the search worker and index (test_browser.py measures the real transfer,
+    KaTeX's fonts included)."""
+    files = [site.path / page / "index.html", *_local_assets(site, page),
+             site.path / "search" / "search_index.json",
+             *(site.path / "assets" / "javascripts" / "workers").glob("search.*.min.js")]
+    raw = sum(f.stat().st_size for f in files)
+    sent = sum(len(gzip.compress(f.read_bytes(), compresslevel=6)) for f in files)
+    print(f"{page}: {sent / 1000:.0f} kB sent ({raw / 1000:.0f} kB before compression)")
+    assert sent < PAGE_BUDGET
+    assert (site.path / page / "index.html").stat().st_size < PAGE_BUDGET  # the HTML alone, uncompressed
+
+
+# ---------------------------------------------------------------------------------------------
+# The hook's parts, without a build
+
+
+def test_md_directive_inserts_the_function_result(tmp_path):
+    text = "a\n  <!-- md: html.escape('<b>') -->\n```\n<!-- md: nope.nope() -->\n```\n"
+    assert site_hooks.expand_directives(text, tmp_path) == "a\n  &lt;b&gt;\n```\n<!-- md: nope.nope() -->\n```\n"
+
+
+@pytest.mark.parametrize("call", [
+    "labml_resnet.no_such_module.table()",  # missing module
+    "html.no_such_function()",  # missing function
+    "html.escape(x)",  # not a literal: nothing is evaluated
+    "len('abc')",  # not module.function
+    "math.sqrt(4.0)",  # not Markdown text
+])
+def test_md_directive_fails_loudly(tmp_path, call):
+    with pytest.raises(PluginError):
+        site_hooks.expand_directives(f"<!-- md: {call} -->\n", tmp_path)
+
+
+def test_figure_directive(tmp_path):
+    (tmp_path / "block.svg").write_text('<?xml version="1.0"?>\n<svg viewBox="0 0 1 1"></svg>\n')
+    text = site_hooks.expand_directives("<!-- figure: block -->", tmp_path)
+    assert text == '<div class="lit-figure" data-figure="block"></div>'
+    assert site_hooks._figure_html(tmp_path / "block.svg") == '<figure class="lit-figure"><svg viewBox="0 0 1 1"></svg></figure>'
+    with pytest.raises(PluginError):
+        site_hooks.expand_directives("<!-- figure: missing -->", tmp_path)
+
+
+def test_katex():
+    out = katex_math.render_math('<p><span class="arithmatex">\\(x_1 &lt; \\mathcal{F}\\)</span></p>')
+    assert out.startswith('<p><span class="katex"><span class="katex-mathml"><math')
+    assert 'display="block"' in katex_math.render("y = x", display=True)
+    with pytest.raises(katex_math.MathError):
+        katex_math.render("\\frac{")
