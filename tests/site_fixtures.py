@@ -23,7 +23,7 @@ REPO_URL = re.search(r"^repo_url:\s*(\S+)", _CONFIG, re.M).group(1)
 
 # Every page in reading order (page URLs relative to the site root): the order of the nav.
 PAGES = ["", "residual/", "shortcuts/", "blocks/", "resnet/", "preact/", "shapes/", "experiment/",
-         "api/", "pitfalls/", "results/"]
+         "api/", "pitfalls/", "results/", "glossary/"]
 # Chapter page -> its source file, for every page the hook makes from a module.
 CHAPTERS = {page.removesuffix(".md") + "/": source
             for page, source in site_hooks.chapter_sources(ROOT).items()}

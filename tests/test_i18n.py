@@ -182,3 +182,10 @@ def test_chapter_pages_have_their_own_words_in_every_language(lang):
     """The words a chapter page adds ("Source", the links' titles) exist in every language."""
     assert set(i18n.PAGE_LABELS[lang]) == set(literate.LABELS)
     assert all(i18n.PAGE_LABELS[lang].values())
+
+
+def test_line_breaks_between_cjk_characters_are_joined_outside_code():
+    text = ("形状确实相同，\n  这时是**恒等\n映射**。\n* 选项 A\n  全零\n\n```\n中文\n中文\n```\n"
+            "结尾是中文\nResNet 开头\n**加粗**\n继续")
+    assert i18n.join_cjk_lines(text) == ("形状确实相同，这时是**恒等映射**。\n* 选项 A\n  全零\n\n```\n中文\n中文\n```\n"
+                                         "结尾是中文\nResNet 开头**加粗**继续")

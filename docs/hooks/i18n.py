@@ -74,9 +74,9 @@ UNTRANSLATED_PAGES = {"api.md"}
 
 
 # ---------------------------------------------------------------------------------------------
-# The glossary: one translation per term, everywhere. `en` is a regex over the English prose
-# (math and code removed); wherever it matches a msgid, the msgstr must contain the term.
-# `avoid` lists the variants machine translation produces for the same idea.
+# The glossary: one translation per term, everywhere. `pattern` is a regex over the English
+# prose (math and code removed); wherever it matches a msgid, the msgstr must contain the
+# term's translation. `AVOID` below lists the variants machine translation produces instead.
 
 @dataclass(frozen=True)
 class Term:
@@ -84,31 +84,22 @@ class Term:
     ja: str
     zh: str
     pattern: str  # regex over English prose
-    ja_required: str  # what a Japanese translation of prose that matches `pattern` must contain
-    zh_required: str
 
 
 GLOSSARY = [
-    Term("residual learning", "残差学習", "残差学习", r"residual learning", "残差学習", "残差学习"),
-    Term("identity mapping", "恒等写像", "恒等映射", r"identity mappings?", "恒等写像", "恒等映射"),
-    Term("shortcut connection", "ショートカット接続", "快捷连接", r"shortcut connections?",
-         "ショートカット接続", "快捷连接"),
-    Term("projection shortcut", "射影ショートカット", "投影快捷连接", r"projection shortcuts?",
-         "射影ショートカット", "投影快捷连接"),
-    Term("zero-padding shortcut", "ゼロパディングショートカット", "零填充快捷连接",
-         r"zero-padding shortcuts?", "ゼロパディングショートカット", "零填充快捷连接"),
-    Term("bottleneck block", "ボトルネックブロック", "瓶颈块", r"bottleneck blocks?",
-         "ボトルネックブロック", "瓶颈块"),
-    Term("degradation problem", "劣化問題", "退化问题", r"degradation problem", "劣化問題", "退化问题"),
-    Term("pre-activation", "事前活性化", "预激活", r"pre-?activation", "事前活性化", "预激活"),
-    Term("feature map", "特徴マップ", "特征图", r"feature maps?", "特徴マップ", "特征图"),
-    Term("stride", "ストライド", "步幅", r"\bstrides?\b", "ストライド", "步幅"),
-    Term("downsampling", "ダウンサンプリング", "下采样", r"\bdownsampl(e|es|ed|ing)\b",
-         "ダウンサンプリング", "下采样"),
-    Term("global average pooling", "グローバル平均プーリング", "全局平均池化",
-         r"global average pool(ing)?", "グローバル平均プーリング", "全局平均池化"),
-    Term("batch normalization", "バッチ正規化", "批量归一化", r"batch[ -]?norm(alization)?\b",
-         "バッチ正規化", "批量归一化"),
+    Term("residual learning", "残差学習", "残差学习", r"residual learning"),
+    Term("identity mapping", "恒等写像", "恒等映射", r"identity mappings?"),
+    Term("shortcut connection", "ショートカット接続", "快捷连接", r"shortcut connections?"),
+    Term("projection shortcut", "射影ショートカット", "投影快捷连接", r"projection shortcuts?"),
+    Term("zero-padding shortcut", "ゼロパディングショートカット", "零填充快捷连接", r"zero-padding shortcuts?"),
+    Term("bottleneck block", "ボトルネックブロック", "瓶颈块", r"bottleneck blocks?"),
+    Term("degradation problem", "劣化問題", "退化问题", r"degradation problem"),
+    Term("pre-activation", "事前活性化", "预激活", r"pre-?activation"),
+    Term("feature map", "特徴マップ", "特征图", r"feature maps?"),
+    Term("stride", "ストライド", "步幅", r"\bstrides?\b"),
+    Term("downsampling", "ダウンサンプリング", "下采样", r"\bdownsampl(e|es|ed|ing)\b"),
+    Term("global average pooling", "グローバル平均プーリング", "全局平均池化", r"global average pool(ing)?"),
+    Term("batch normalization", "バッチ正規化", "批量归一化", r"batch[ -]?norm(alization)?\b"),
 ]
 
 
@@ -341,7 +332,7 @@ def translation_problems(lang: str, english: str, translated: str) -> list[str]:
         problems.append(f"changed or lost {item!r}")
     english_prose, translated_prose = prose(english), prose(translated)
     for term in GLOSSARY:
-        required = getattr(term, f"{lang}_required")
+        required = getattr(term, lang)
         if re.search(term.pattern.replace(" ", r"\s+"), english_prose, re.I) and required not in translated_prose:
             problems.append(f"{term.en!r} should be translated as {required!r}")
     without_terms = translated  # so that 前活性化 isn't found inside 事前活性化
@@ -512,6 +503,19 @@ class _InstantNavigationHandled(logging.Filter):
 
 
 logging.getLogger("mkdocs.plugins.mkdocs_static_i18n.reconfigure").addFilter(_InstantNavigationHandled())
+
+
+# Chinese and Japanese put no spaces between words, but a browser shows the line break inside a
+# paragraph as one ("两个\n阶段" reads "两个 阶段"). The source keeps its short lines, for review
+# beside the English; the page joins them where a CJK character ends one line and starts the next.
+_CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60"
+_CJK_BREAK = re.compile(rf"(?<=[{_CJK}])([*_]*)\n[ \t]*(?=[*_]*[{_CJK}])")
+
+
+def join_cjk_lines(markdown: str) -> str:
+    """`markdown` with the line breaks between two CJK characters removed, outside fenced code."""
+    parts = re.split(r"(^[ \t]*(?:```|~~~)[^\n]*\n.*?^[ \t]*(?:```|~~~)[ \t]*$)", markdown, flags=re.M | re.S)
+    return "".join(part if i % 2 else _CJK_BREAK.sub(r"\1", part) for i, part in enumerate(parts))
 
 
 def clear_cache() -> None:

@@ -5,7 +5,9 @@ r"""The MkDocs hook (`hooks:` in mkdocs.yml) that makes the site out of the code
   pages live in memory);
 * `on_page_markdown`: build-time directives, in chapter notes and Markdown pages alike —
   `<!-- md: module.function(args) -->` becomes the Markdown that the function returns (tables
-  computed from the real model), `<!-- figure: NAME -->` becomes `docs/figures/NAME.svg`;
+  computed from the real model), `<!-- figure: NAME -->` becomes `docs/figures/NAME.svg`; in
+  Japanese and Chinese, line breaks between two CJK characters are joined first (a browser
+  would show them as spaces);
 * `on_page_content`: the figures go in as inline SVG, so `currentColor` follows the theme,
   with their words translated from the `figures` catalog in the Japanese and Chinese editions;
 * `on_post_page`: math becomes KaTeX HTML+MathML (see `katex_math.py`).
@@ -85,6 +87,8 @@ def on_files(files, config):
 
 def on_page_markdown(markdown, page, config, files):
     figures = Path(config.docs_dir) / "figures"
+    if config.theme.get("language") in ("ja", "zh"):
+        markdown = i18n.join_cjk_lines(markdown)
     return expand_directives(markdown, figures, where=page.file.src_uri)
 
 
