@@ -756,7 +756,12 @@ def train(config: Config) -> dict:
     r"""Train as `config` says; returns the last line of metrics."""
     world = start_world(config)
     try:
-        return train_in_world(config, world)
+        result = train_in_world(config, world)
+        # Every process reaches this line before any closes its connections: a process that
+        # tears down gloo while the other still talks to it can abort at exit.
+        if world.size > 1:
+            dist.barrier()
+        return result
     finally:
         if world.size > 1:
             dist.destroy_process_group()
