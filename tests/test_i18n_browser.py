@@ -7,7 +7,6 @@ import pytest
 from playwright.sync_api import expect
 
 from site_fixtures import CHAPTERS, ROOT
-import i18n  # noqa: E402  (docs/hooks is on sys.path through site_fixtures)
 from test_browser import (PAGE_BUDGET, _LAYOUT, base_url, browser, new_page, outside,  # noqa: F401  (fixtures)
                           screenshot, visit)
 
@@ -99,8 +98,7 @@ def test_switcher_lands_on_the_same_chapter(open_page, base_url, start, target):
 
 @pytest.mark.parametrize("lang, query, expected", [
     ("ja", "ショートカット", "ja/shortcuts/"),
-    pytest.param("zh", "快捷连接", "zh/shortcuts/", marks=pytest.mark.xfail(
-        "zh" in i18n.IN_PROGRESS, reason="zh translation in progress", strict=False)),
+    ("zh", "快捷连接", "zh/shortcuts/"),
 ])
 def test_search_in_each_language(open_page, lang, query, expected):
     page = open_page(f"{lang}/", 1280)
