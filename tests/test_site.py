@@ -136,6 +136,24 @@ def test_search_covers_notes_and_code(site):
     assert "bottleneck" in text.lower()  # notes
 
 
+def test_each_edition_has_its_own_search_index(site):
+    """English pages in `search/`, Japanese in `ja/search/`, Chinese in `zh/search/`: a search
+    finds pages of the reader's edition only (the browser test checks what a reader sees)."""
+    for edition in ["", "ja/", "zh/"]:
+        index = json.loads((site.path / edition / "search" / "search_index.json").read_text(encoding="utf-8"))
+        locations = [doc["location"] for doc in index["docs"]]
+        others = [where for where in locations if where.startswith(("ja/", "zh/")) != bool(edition)
+                  or edition and not where.startswith(edition)]
+        assert not others, (edition, others[:5])
+        # api/ is English in every edition, and the i18n plugin indexes that text once, in English
+        expected = set(PAGES) - ({"api/"} if edition else set())
+        assert expected <= {where.removeprefix(edition).split("#")[0] for where in locations}
+        assert set(index["config"]["lang"]) == {"en", "ja", "zh"}  # one tokenizer set for all
+    for edition in ["ja/", "zh/"]:
+        assert f'new URL("{edition}search/search_index.json"' in site.html(f"{edition}shortcuts/")
+    assert "search/search_index.json" not in site.html("shortcuts/")  # English: Material's own request
+
+
 def _local_assets(site, page: str) -> list[Path]:
     """Files a page loads at once: stylesheets, scripts."""
     text = site.html(page)

@@ -10,7 +10,10 @@ r"""The MkDocs hook (`hooks:` in mkdocs.yml) that makes the site out of the code
   would show them as spaces);
 * `on_page_content`: the figures go in as inline SVG, so `currentColor` follows the theme,
   with their words translated from the `figures` catalog in the Japanese and Chinese editions;
-* `on_post_page`: math becomes KaTeX HTML+MathML (see `katex_math.py`).
+* `on_post_page`: math becomes KaTeX HTML+MathML (see `katex_math.py`);
+* `on_post_build`: the search index, which the i18n plugin writes for all editions at once, is
+  split into one per edition (`search/`, `ja/search/`, `zh/search/`), so that a search finds
+  pages in the reader's language only (`overrides/main.html` points Material at the edition's).
 
 A missing directive target stops the build with an error; a TeX error is a warning, which
 `mkdocs build --strict` turns into a failure.
@@ -20,12 +23,13 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import re
 import sys
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import get_plugin_logger
+from mkdocs.plugins import event_priority, get_plugin_logger
 
 import i18n  # MkDocs puts this file's folder on sys.path while it loads the hook
 import katex_math
@@ -104,6 +108,31 @@ def on_post_page(output, page, config):
     except katex_math.MathError as error:
         log.warning(f"{page.file.src_uri}: {error}")
         return output
+
+
+# After the i18n plugin (priority -100), which builds the other editions and then writes the
+# index of all of them.
+@event_priority(-110)
+def on_post_build(config):
+    split_search_index(Path(config.site_dir), list(i18n.LANGUAGES))
+
+
+def split_search_index(site_dir: Path, languages: list[str]) -> None:
+    """Rewrite `search/search_index.json` as one index per edition: the default language's pages
+    stay at `search/`, each other language's go to `<lang>/search/`. Locations stay relative to
+    the site root, where Material resolves them."""
+    path = site_dir / "search" / "search_index.json"
+    if not path.exists():  # the search plugin is off
+        return
+    index = json.loads(path.read_text(encoding="utf-8"))
+    editions = {lang: [] for lang in ["", *languages]}
+    for doc in index["docs"]:
+        first = doc["location"].split("/", 1)[0]
+        editions[first if first in languages else ""].append(doc)
+    for lang, docs in editions.items():
+        out = site_dir / lang / "search" / "search_index.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({**index, "docs": docs}, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
 def expand_directives(markdown: str, figures: Path, where: str = "<page>") -> str:
