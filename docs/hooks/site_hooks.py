@@ -63,6 +63,12 @@ def _root(config) -> Path:
     return Path(config.config_file_path).resolve().parent
 
 
+def _translations(config) -> list[str]:
+    """The languages of the i18n plugin's editions other than the default (English) one."""
+    return [lang.locale for lang in config.plugins["i18n"].config.languages
+            if not lang.default] if "i18n" in config.plugins else []
+
+
 def on_config(config):
     # Directives import the project's modules (`experiment` lives at the top of the repo) and
     # the site's own (this folder, which MkDocs takes off sys.path once the hook is loaded).
@@ -76,8 +82,7 @@ def on_files(files, config):
     # English pages as `residual.md`; with the `i18n` plugin, each translation as `residual.ja.md`,
     # which mkdocs-static-i18n publishes at /ja/residual/ like a translated page on disk.
     root = _root(config)
-    languages = [lang.locale for lang in config.plugins["i18n"].config.languages
-                 if not lang.default] if "i18n" in config.plugins else []
+    languages = _translations(config)
     i18n.clear_cache()  # `mkdocs serve` rebuilds in the same process: read edited catalogs again
     for page, source in chapter_sources(root).items():
         files.append(i18n.generated_page(config, page, literate.render_page(root / source, source, config.repo_url)))
@@ -114,7 +119,7 @@ def on_post_page(output, page, config):
 # index of all of them.
 @event_priority(-110)
 def on_post_build(config):
-    split_search_index(Path(config.site_dir), list(i18n.LANGUAGES))
+    split_search_index(Path(config.site_dir), _translations(config))
 
 
 def split_search_index(site_dir: Path, languages: list[str]) -> None:
