@@ -406,6 +406,27 @@ def test_paper_preset_with_a_validation_split(data_dir, tmp_path):
     assert [set(row) >= {"val_loss", "val_error"} for row in metrics(folder)] == [True, True]
 
 
+@pytest.mark.slow
+def test_compile_on_the_cpu(data_dir, tmp_path):
+    """--compile trains and evaluates, and its checkpoint (of the uncompiled network) resumes
+    without --compile. Its losses are not compared with an uncompiled run's: in float32 the
+    gradients of a freshly initialized net differ by up to a few percent between the two
+    (in float64 they agree to 1e-13), and a few steps amplify that."""
+    result = run_script("--data-dir", str(data_dir), "--out", str(tmp_path), "--epochs", "3",
+                        "--limit-train", "256", *SMALL[2:], "--compile", timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (folder,) = run_folders(tmp_path)
+    rows = metrics(folder)
+    assert [row["step"] for row in rows] == [8, 16, 24]
+    assert rows[-1]["train_loss"] < rows[0]["train_loss"] and rows[-1]["test_error"] < 0.9
+    state = torch.load(folder / "checkpoint.pt", weights_only=True)
+    assert state["model"].keys() == experiment.make_model(experiment.Config()).state_dict().keys()
+    result = run_script("--resume", str(folder), "--epochs", "4", "--no-compile")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [row["epoch"] for row in metrics(folder)] == [1, 2, 3, 4]
+    assert json.loads((folder / "config.json").read_text())["compile"] is False
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("compile_", [False, True])
