@@ -1,13 +1,14 @@
 # One command per job; each sets up what it needs first (a venv in .venv, the project, Chromium).
-#   make serve       build and serve the site at http://127.0.0.1:8000
+#   make serve       build and serve the site at http://127.0.0.1:8000/labml_resnet/ (site_url's path)
 #   make test        run every test (CPU only; browser tests use Debian's Chromium)
 #   make experiment  train ResNet-20 on CIFAR-10 (downloads it into ./data on first use)
+#   make gpu-check DATA=folder   the checks that need a GPU, in about ten minutes (benchmarks/gpu_check.py)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test experiment build chromium clean
+.PHONY: serve test experiment build chromium clean gpu-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +39,12 @@ test: $(STAMP) chromium
 
 experiment: $(STAMP)
 	$(PY) experiment.py
+
+# No venv here: a GPU machine may have torch but no network to install anything. DATA is a
+# folder with cifar-10-batches-py/ in it.
+DATA ?= data
+gpu-check:
+	$(PYTHON) benchmarks/gpu_check.py --data-dir $(DATA)
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .hypothesis

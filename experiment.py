@@ -1,7 +1,7 @@
 r"""
 ---
 title: The CIFAR-10 experiment
-description: Train the paper's CIFAR-10 ResNets and plain nets, with a fast default recipe or the paper's own, the whole dataset on the GPU, checkpoints that resume exactly, and a Fig. 6-style plot.
+description: Train the paper's CIFAR-10 ResNets and plain nets with the training loop on screen, from a ten-minute CPU run to the paper's own recipe on a GPU.
 ---
 
 # The CIFAR-10 experiment
@@ -9,137 +9,131 @@ description: Train the paper's CIFAR-10 ResNets and plain nets, with a fast defa
 This file trains the CIFAR-10 networks of Section 4.2 of
 [Deep Residual Learning for Image Recognition](https://arxiv.org/abs/1512.03385)
 (He et al., 2016): ResNet-20 … ResNet-1202, the plain nets without shortcuts, and the
-pre-activation ResNets of the follow-up paper. It reads top to bottom: configuration, data,
-model, optimizer and schedule, one training epoch, evaluation, checkpoints, `main`, and the
-plot of Fig. 6.
+pre-activation ResNets of the follow-up paper. It reads top to bottom, in the order a
+training run needs things: the configuration, the data on the device (crop, flip,
+normalize), the model, the learning-rate schedule, one training step, evaluation, and the
+loop. The machinery around it (reading CIFAR-10's files safely, run folders and checkpoints,
+several processes, the progress bar, memory, the figures) is in the
+[appendix](experiments/index.md).
 
 ```
-python experiment.py                              # ResNet-20, the fast recipe
-python experiment.py --preset paper               # ResNet-20, the paper's recipe
-python experiment.py --preset paper --model plain56
+python experiment.py --preset quick                  # ResNet-20 on a laptop's CPU, about ten minutes
+python experiment.py                                 # ResNet-20, the fast recipe (for a GPU)
+python experiment.py --preset paper --model plain56  # the paper's recipe
 python experiment.py plot runs/*-plain56 runs/*-resnet56 -o fig6.png
-torchrun --nproc_per_node=2 experiment.py         # one process per GPU
-python experiment.py --help                       # every flag
+torchrun --nproc_per_node=2 experiment.py            # one process per GPU
+python experiment.py --help                          # every flag
 ```
 
-## Evidence
+## The three recipes
 
-| recipe | model | length | test accuracy | runs | time | hardware |
-|---|---|---|---|---|---|---|
-| paper (He et al., Table 6) | ResNet-20 | 64k iterations | 91.25% | — | — | 2 GPUs (the paper's) |
-| `--preset paper` (this file) | ResNet-20 | 64k iterations | not yet measured | 0 | — | — |
-| fast (default, this file) | ResNet-20 | 50 epochs | not yet measured | 0 | — | — |
-| fast, JPEG copy of CIFAR-10 | ResNet-20 | 50 epochs | 88.05% | 1 | 1 h 28 min | a 2-core CPU |
+| recipe | quick (`--preset quick`) | fast (default) | paper (`--preset paper`) |
+|---|---|---|---|
+| meant for | a CPU, about ten minutes | a GPU | reproducing Section 4.2 |
+| batch | 128 images | 512 images | 128 images |
+| length | 5 epochs (1,950 iterations) | 50 epochs (4,850 iterations) | 64k iterations (≈ 164 epochs) |
+| learning rate | peak 0.2; linear warm-up over the first 15%, then linear decay to 0 | peak 0.4; linear warm-up over the first 10%, then linear decay to 0 | 0.1, divided by 10 at 32k and 48k iterations |
+| deep nets (≥ 110 layers) | as above | as above | 0.01 until the training error is below 80%, then 0.1 |
+| momentum | 0.9, Nesterov | 0.9, Nesterov | 0.9 |
+| weight decay | 5e-4 | 5e-4 | 1e-4 |
+| label smoothing | 0.1 | 0.1 | none |
+| inputs | per-channel mean and standard deviation | per-channel mean and standard deviation | per-pixel mean subtracted |
+| augmentation | 4-pixel padding, random 32×32 crop, horizontal flip | the same | the same |
+| initialization | He et al. (2015) | the same | the same |
 
-The default recipe is chosen, from published fast CIFAR-10 training, to reach the paper's
-91.25% in far fewer iterations; **it has not yet been verified on a GPU**. Its one complete
-run, on a CPU with a JPEG-compressed copy of CIFAR-10 (2026-11-23), ended 3.2 points short of
-91.25%; how much of that the compression costs has not been measured. The Results page
-(`docs/results.md`) gives the commands that will settle it and records every figure that has
-been measured, with its hardware.
+The paper's ResNet-20 reaches 91.25% (its Table 6). The fast recipe is chosen, from published
+fast CIFAR-10 training, to reach that in far fewer iterations on a GPU; **it has not yet been
+verified on a GPU**. The [Results](results.md) page has every run kept in the repository,
+with its hardware and data, and what is still to be measured.
 
-## The two recipes
+The quick recipe's ResNet-20, as this project ran it on a 2-core CPU with nothing else running,
+on the JPEG-compressed copy of CIFAR-10 that its machines train on (the Results page has the
+learning curve):
 
-| | fast (default) | `--preset paper` |
-|---|---|---|
-| batch | 512 images | 128 images |
-| length | 50 epochs (4,850 iterations) | 64k iterations (≈ 164 epochs) |
-| learning rate | peak 0.4; linear warm-up over the first 10% of iterations, then linear decay to 0 | 0.1, divided by 10 at 32k and 48k iterations |
-| deep nets (≥ 110 layers) | as above | 0.01 until the training error is below 80%, then 0.1 |
-| momentum | 0.9, Nesterov | 0.9 |
-| weight decay | 5e-4 | 1e-4 |
-| label smoothing | 0.1 | none |
-| inputs | per-channel mean and standard deviation | per-pixel mean subtracted |
-| augmentation | 4-pixel padding, random 32×32 crop, horizontal flip | the same |
-| initialization | He et al. (2015) | the same |
-
-The fast recipe's learning rate at iteration $t$ of $T$, with $T_w = 0.1\,T$ warm-up
-iterations and peak $\eta$, is
-
-$$\eta_t = \eta \cdot \min\left(\frac{t+1}{T_w},\ \frac{T-t}{T-T_w}\right).$$
-
-## Why it is fast on a GPU
-
-CIFAR-10's training set is 50,000 × 3,072 bytes, about 150 MB (240 MB once padded to 40×40
-for cropping), so all of it lives on the GPU as `uint8`. Each epoch crops and flips all 50,000 images at once with one indexing
-operation; each step gathers a batch, converts it to float and normalizes it on the GPU.
-There is no `DataLoader`, no worker process and no per-image Python. The model runs in bf16
-autocast with channels-last memory, and the loop waits for the GPU only every `--log-every`
-iterations and at the end of an epoch, when it reads the loss and accuracy for the progress
-bar. `--compile` adds `torch.compile`.
-The benchmark in `benchmarks/data_pipeline.py` compares this pipeline with the standard
-torchvision one.
+<!-- md: labml_resnet.experiments.records.run_summary_markdown("fig6-quick-resnet20") -->
 """
 
-import argparse
-import inspect
-import json
 import math
-import os
-import pickle
 import re
-import socket
-import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Literal, get_args, get_origin
+from typing import Literal
 
 import numpy as np
 import torch
-import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
-from tqdm import tqdm
 
 import labml_resnet
+from labml_resnet.experiments import cifar10, display, memory, runs
+from labml_resnet.experiments.flags import check_values, flag, make_parser
+from labml_resnet.experiments.world import World, check_device, join_world
 
 
 #
 # ## Configuration
 #
-# Every setting is a field with a comment; the command-line flags are generated from these
-# fields, and `--help` shows the comments. The defaults are the fast recipe;
-# `--preset paper` sets the values marked *(paper: …)* (see `PAPER` below), except the
-# validation split, which stays optional, and the 0.01 warm-up, which it sets for nets of
-# 110 layers and more.
+# Every setting is a field; the command-line flags are made from these fields, and `--help`
+# shows their help. The defaults are the fast recipe; a preset replaces some of them (`PRESETS`
+# below), and flags given on the command line replace both.
 @dataclass
 class Config:
-    model: str = "resnet20"  # a CIFAR builder of labml_resnet: resnet20…1202, plain20…110, preact_resnet20…1001
-    preset: Literal["fast", "paper"] = "fast"  # "paper" applies the paper's recipe (the values marked "paper:")
-    shortcut: Literal["default", "A", "B", "C"] = "default"  # A zero-pads, B projects when shapes change, C always projects; default: the builder's (paper on CIFAR: A)
-    zero_init_residual: bool = False  # start every residual branch at zero (Goyal et al. 2017; paper: no)
-    epochs: int = 50  # passes over the training images (paper: 64k iterations, about 164 epochs)
-    steps: int = 0  # total iterations; when > 0 it replaces --epochs (paper: 64000)
-    batch_size: int = 512  # images per iteration, summed over all processes (paper: 128)
-    lr: float = 0.4  # peak learning rate (paper: 0.1)
-    schedule: Literal["onecycle", "step"] = "onecycle"  # onecycle: linear warm-up, then linear decay to 0; step: divide by 10 at --milestones (paper: step)
-    warmup: float = 0.1  # onecycle: fraction of the iterations spent warming up
-    milestones: tuple[float, ...] = (0.5, 0.75)  # step: fractions of the iterations where the learning rate is divided by 10 (paper: 32k and 48k of 64k)
-    warmup_lr: float = 0.0  # if > 0, use this learning rate until the training error is below 80% (paper: 0.01 for 110 layers and more)
-    momentum: float = 0.9  # SGD momentum (paper: 0.9)
-    nesterov: bool = True  # Nesterov momentum (paper: no)
-    weight_decay: float = 5e-4  # L2 penalty on every weight (paper: 1e-4)
-    label_smoothing: float = 0.1  # weight spread over the wrong classes in the loss (paper: 0)
-    normalize: Literal["channel", "pixel"] = "channel"  # channel: per-channel mean and std; pixel: subtract the per-pixel mean image (paper: pixel)
-    data_dir: str = "./data"  # where CIFAR-10 is, or is downloaded to (cifar-10-batches-py/ inside)
-    download: bool = True  # download CIFAR-10 when it is missing (--no-download: never touch the network)
-    validation: int = 0  # hold out the last N training images and report their error (paper: 5000, to choose the schedule)
-    limit_train: int = 0  # train on the first N training images only (0: all); for tests and quick looks
-    limit_test: int = 0  # evaluate on the first N test images only (0: all)
-    device: str = "auto"  # auto (CUDA if there is one, else the CPU), cpu, cuda, cuda:1, …
-    compile: bool = False  # torch.compile the model (faster on a GPU, after some time spent compiling at the start)
-    seed: int = 0  # seeds the initialization, the augmentation and the order of the images
-    log_every: int = 50  # read the loss from the device every N iterations (each read waits for the GPU)
-    out: str = "runs"  # each run writes a folder <out>/<time>-<model>/
-    resume: str = ""  # a run folder (or its checkpoint.pt) to continue; given flags override its config.json
+    model: str = flag("resnet20", "a CIFAR net: resnet20…1202, plain20…110, preact_resnet20…1001")
+    preset: Literal["fast", "quick", "paper"] = flag(
+        "fast", "quick: a CPU in about ten minutes; paper: Section 4.2's recipe")
+    shortcut: Literal["default", "A", "B", "C"] = flag(
+        "default", "A zero-pads, B projects where the shape changes, C always projects; "
+                   "default: the builder's (A on CIFAR, as in the paper)")
+    zero_init_residual: bool = flag(False, "start each residual branch at zero (Goyal et al. 2017)")
+    epochs: int = flag(50, "passes over the training images (paper: 64k iterations, ≈ 164 epochs)",
+                       minimum=1)
+    steps: int = flag(0, "total iterations; if > 0 it replaces --epochs (paper: 64000)", minimum=0)
+    batch_size: int = flag(512, "images per iteration, over all processes (paper: 128)", minimum=1)
+    lr: float = flag(0.4, "peak learning rate (paper: 0.1)", above=0)
+    schedule: Literal["onecycle", "step"] = flag(
+        "onecycle", "onecycle: linear warm-up, then linear decay to 0; "
+                    "step: divide by 10 at --milestones (paper: step)")
+    warmup: float = flag(0.1, "onecycle: the fraction of the iterations spent warming up",
+                         minimum=0, below=1)
+    milestones: tuple[float, ...] = flag(
+        (0.5, 0.75), "step: fractions of the iterations where the learning rate is divided by 10 "
+                     "(paper: 32k and 48k of 64k)")
+    warmup_lr: float = flag(0.0, "if > 0, this learning rate until the training error is below 80% "
+                                 "(paper: 0.01 for 110 layers and more)", minimum=0)
+    momentum: float = flag(0.9, "SGD momentum (paper: 0.9)", minimum=0, below=1)
+    nesterov: bool = flag(True, "Nesterov momentum (paper: not stated, plain momentum assumed)")
+    weight_decay: float = flag(5e-4, "L2 penalty on every weight (paper: 1e-4)", minimum=0)
+    label_smoothing: float = flag(0.1, "the share of the target spread evenly over the 10 classes "
+                                       "(paper: 0)", minimum=0, below=1)
+    normalize: Literal["channel", "pixel"] = flag(
+        "channel", "channel: per-channel mean and std; pixel: minus the mean image (paper: pixel)")
+    data_dir: str = flag("./data", "where CIFAR-10 is, or goes (cifar-10-batches-py/ inside)")
+    download: bool = flag(True, "download CIFAR-10 if it is missing (--no-download: never)")
+    validation: int = flag(0, "hold out the last N training images, and test on them (paper: 5000)",
+                           minimum=0)
+    limit_train: int = flag(0, "train on the first N training images only (0: all)", minimum=0)
+    limit_test: int = flag(0, "evaluate on the first N test images only (0: all)", minimum=0)
+    device: str = flag("auto", "auto (CUDA if there is one, else the CPU), cpu, cuda, cuda:1, …")
+    precision: Literal["auto", "bf16", "fp32"] = flag("auto", "auto: bf16 on CUDA, fp32 on the CPU")
+    channels_last: bool = flag(True, "images and activations in channels-last memory order")
+    compile: bool = flag(False, "torch.compile the model (faster on a GPU, after a while compiling)")
+    seed: int = flag(0, "seeds the initialization, the augmentation and the order of the images")
+    log_every: int = flag(50, "read the loss every N iterations (reading waits for the GPU)",
+                          minimum=1)
+    out: str = flag("runs", "each run writes a folder <out>/<time>-<model>/")
+    resume: str = flag("", "a run folder to continue; flags given with it override its config.json")
 
 
-# The paper's recipe (Section 4.2) as changes to the defaults. Its milestones, 32k and 48k of
-# 64k iterations, are the fractions 0.5 and 0.75.
-PAPER = dict(steps=64000, batch_size=128, lr=0.1, schedule="step", milestones=(0.5, 0.75),
-             nesterov=False, weight_decay=1e-4, label_smoothing=0.0, normalize="pixel")
+# The presets, as changes to the defaults. The paper's milestones, 32k and 48k of 64k
+# iterations, are the fractions 0.5 and 0.75.
+PRESETS = {
+    "fast": {},
+    "quick": dict(epochs=5, batch_size=128, lr=0.2, warmup=0.15),
+    "paper": dict(steps=64000, batch_size=128, lr=0.1, schedule="step", milestones=(0.5, 0.75),
+                  nesterov=False, weight_decay=1e-4, label_smoothing=0.0, normalize="pixel"),
+}
 
 
 def depth(model: str) -> int:
@@ -149,219 +143,45 @@ def depth(model: str) -> int:
 
 def make_config(given: dict, saved: dict | None = None) -> Config:
     r"""
-    Build the configuration from the flags that were `given`, on top of the preset, on top of
-    the defaults (or, when resuming, on top of the run's `saved` configuration).
+    The configuration: the flags that were `given`, on top of the preset, on top of the
+    defaults (or, when resuming, on top of the run's `saved` configuration).
     """
-    values = asdict(Config()) if saved is None else dict(saved)
-    if saved is None and given.get("preset", values["preset"]) == "paper":
-        values.update(PAPER)
-        # "we use 0.01 to warm up the training until the training error is below 80%
-        # (about 400 iterations), and then go back to 0.1" — said of ResNet-110, and used here
-        # for every net of 110 layers or more.
-        if depth(given.get("model", values["model"])) >= 110:
-            values["warmup_lr"] = 0.01
-    # An explicit `--epochs` wins over a preset's iteration count.
+    if saved is not None:
+        if given.get("preset", saved["preset"]) != saved["preset"]:
+            raise SystemExit(f"--preset {given['preset']}: a run keeps its recipe; this one was "
+                             f"trained with --preset {saved['preset']}. Start a new run for "
+                             f"another recipe.")
+        values = {**saved, **given}
+        return Config(**{**values, "milestones": tuple(values["milestones"])})
+    values = {**asdict(Config()), **PRESETS[given.get("preset", "fast")]}
+    # "we use 0.01 to warm up the training until the training error is below 80% (about 400
+    # iterations), and then go back to 0.1" — said of ResNet-110, used for 110 layers and more.
+    # (The pre-activation paper warms up "for all CIFAR experiments", for 400 iterations;
+    # `--warmup-lr 0.01` gives any net this recipe's version of it.)
+    if given.get("preset") == "paper" and depth(given.get("model", "resnet20")) >= 110:
+        values["warmup_lr"] = 0.01
+    # An explicit `--epochs` wins over a preset's iteration count
     if "epochs" in given and "steps" not in given:
         values["steps"] = 0
     values.update(given)
-    values["milestones"] = tuple(values["milestones"])
-    return Config(**values)
-
-
-def check_config(config: Config) -> list[str]:
-    r"""Everything wrong with `config`, as messages that name the flag."""
-    problems = []
-    if config.model not in labml_resnet.CIFAR_BUILDERS:
-        problems.append(f"--model {config.model!r} is not a CIFAR model; "
-                        f"choose from {', '.join(labml_resnet.CIFAR_BUILDERS)}")
-    for name in ("epochs", "batch_size", "log_every"):
-        if getattr(config, name) < 1:
-            problems.append(f"--{name.replace('_', '-')} must be at least 1, not {getattr(config, name)}")
-    for name in ("steps", "weight_decay", "warmup_lr", "validation", "limit_train", "limit_test"):
-        if getattr(config, name) < 0:
-            problems.append(f"--{name.replace('_', '-')} must not be negative, not {getattr(config, name)}")
-    if not config.lr > 0:
-        problems.append(f"--lr must be positive, not {config.lr}")
-    if not 0 <= config.momentum < 1:
-        problems.append(f"--momentum must be in [0, 1), not {config.momentum}")
-    if not 0 <= config.label_smoothing < 1:
-        problems.append(f"--label-smoothing must be in [0, 1), not {config.label_smoothing}")
-    if not 0 <= config.warmup < 1:
-        problems.append(f"--warmup must be in [0, 1), not {config.warmup}")
-    if not all(0 < m <= 1 for m in config.milestones) or list(config.milestones) != sorted(config.milestones):
-        problems.append(f"--milestones must be increasing fractions in (0, 1], not {list(config.milestones)}")
-    if config.device != "auto":
-        try:
-            device = torch.device(config.device)
-        except RuntimeError:
-            problems.append(f"--device {config.device!r} is not a device (try auto, cpu, cuda)")
-        else:
-            if device.type == "cuda" and not torch.cuda.is_available():
-                problems.append(f"--device {config.device}: this machine has no CUDA GPU")
-    return problems
+    return Config(**{**values, "milestones": tuple(values["milestones"])})
 
 
 #
-# The flags: one per field, `--batch-size` for `batch_size`, with the field's comment as help.
-# `bool` fields get `--compile` / `--no-compile`; `Literal` fields list their choices. Every
-# default is `None` here so that we know which flags were actually given.
-def field_comments() -> dict[str, str]:
-    r"""The comment after each field of `Config`, read from this file's source."""
-    return dict(re.findall(r"^\s+(\w+): .+?  # (.*)$", inspect.getsource(Config), re.M))
-
-
-def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="experiment.py", description="Train a ResNet of He et al. (2016) on CIFAR-10.",
-        epilog="python experiment.py plot RUN [RUN ...] -o FIG.png  draws training and test error "
-               "against iterations, as in Fig. 6 of the paper.")
-    comments = field_comments()
-    for f in fields(Config):
-        flag = "--" + f.name.replace("_", "-")
-        help_ = f"{comments[f.name]} [default: {f.default}]".replace("%", "%%")
-        if f.type is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_)
-        elif get_origin(f.type) is Literal:
-            parser.add_argument(flag, choices=get_args(f.type), default=None, help=help_)
-        elif get_origin(f.type) is tuple:
-            parser.add_argument(flag, type=float, nargs="+", default=None, help=help_)
-        elif f.name == "model":
-            parser.add_argument(flag, choices=list(labml_resnet.CIFAR_BUILDERS), default=None,
-                                metavar="MODEL", help=help_)
-        else:
-            parser.add_argument(flag, type=f.type, default=None, help=help_)
-    return parser
-
-
+# ## CIFAR-10 on the device
 #
-# ## Data
+# The appendix [The CIFAR-10 files](experiments/cifar10.md) reads the images from disk
+# (`uint8` `[N, 3, 32, 32]`). From here on, everything happens to tensors on the device: the
+# 50,000 training images are 154 MB as bytes (240 MB padded for cropping), so all of them live there, and each step gathers its batch
+# with one indexing operation. No `DataLoader`, no worker process, no per-image Python
+# (`benchmarks/data_pipeline.py` compares this with torchvision's pipeline).
 #
-# CIFAR-10 in its "python version": five training batches and a test batch of 10,000 images
-# each, pickled dicts whose `data` is `uint8` `[10000, 3072]` (1,024 red, then green, then blue
-# values, row by row) and whose `labels` are 0…9. torchvision's download utilities fetch and
-# check the archive the first time; after that we only read from disk.
-CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
-CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
-CIFAR10_FOLDER = "cifar-10-batches-py"
-TRAIN_FILES = [f"data_batch_{i}" for i in range(1, 6)]
-TEST_FILE = "test_batch"
-META_FILE = "batches.meta"
-
-
-def missing_data_message(folder: Path, reason: str) -> str:
-    r"""What is missing, where to put it, where to get it."""
-    return (f"CIFAR-10 is not in {folder} and {reason}.\n"
-            f"Get the python version of CIFAR-10 from\n    {CIFAR10_URL}\n(md5 {CIFAR10_MD5}) "
-            f"and unpack it into {folder.parent}:\n"
-            f"    mkdir -p {folder.parent} && tar xzf cifar-10-python.tar.gz -C {folder.parent}\n"
-            f"so that {folder} holds {', '.join(TRAIN_FILES)}, {TEST_FILE} and {META_FILE}.")
-
-
-def find_cifar10(data_dir: Path, download: bool) -> Path:
-    r"""
-    The folder with the batches, downloading and unpacking the archive first if it is not there.
-    A folder that exists is used as it is: a user's own copy may not match the official
-    checksums, so `read_batch` checks its structure instead.
-    """
-    folder = data_dir / CIFAR10_FOLDER
-    if folder.is_dir():
-        return folder
-    if not download:
-        raise SystemExit(missing_data_message(folder, "downloading is off (--no-download)"))
-    from torchvision.datasets.utils import download_and_extract_archive
-    # Without a timeout a download that cannot connect may wait forever.
-    previous_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(60)
-    try:
-        download_and_extract_archive(CIFAR10_URL, download_root=str(data_dir), md5=CIFAR10_MD5)
-    except Exception as error:  # no network, a refused connection, a bad checksum, a broken archive
-        raise SystemExit(missing_data_message(
-            folder, f"could not be downloaded ({type(error).__name__}: {error})")) from None
-    finally:
-        socket.setdefaulttimeout(previous_timeout)
-    if not folder.is_dir():
-        raise SystemExit(missing_data_message(folder, "the downloaded archive did not contain it"))
-    return folder
-
-
-def unpickle(path: Path) -> dict:
-    r"""
-    A pickled dict with its keys as `str`. The original batches were pickled by Python 2;
-    `encoding="bytes"` reads them (keys `b"data"`), and files written by Python 3 too.
-    Pickles can run code when loaded: read only files you trust.
-    """
-    if not path.is_file():
-        raise SystemExit(missing_data_message(path.parent, f"{path.name} is missing").replace(
-            "CIFAR-10 is not in", "CIFAR-10 is incomplete in"))
-    try:
-        with open(path, "rb") as f:
-            content = pickle.load(f, encoding="bytes")
-    except Exception as error:
-        raise SystemExit(f"{path} is truncated or corrupt ({type(error).__name__}: {error}).\n"
-                         f"Replace it, or delete {path.parent} to download CIFAR-10 again.") from None
-    if not isinstance(content, dict):
-        raise SystemExit(f"{path} is not a CIFAR-10 batch: it holds a {type(content).__name__}, not a dict")
-    return {k.decode() if isinstance(k, bytes) else k: v for k, v in content.items()}
-
-
-def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    r"""Images `uint8` `[N, 3, 32, 32]` and labels `int64` `[N]` of one batch, after checking its structure."""
-    batch = unpickle(path)
-    if "data" not in batch or "labels" not in batch:
-        raise SystemExit(f"{path} is not a CIFAR-10 batch: it has no 'data' or no 'labels' "
-                         f"(its keys: {sorted(batch)})")
-    images, labels = np.asarray(batch["data"]), np.asarray(batch["labels"])
-    problem = None
-    if images.dtype != np.uint8 or images.ndim != 2 or images.shape[1] != 3 * 32 * 32:
-        problem = f"'data' should be uint8 [N, 3072], but it is {images.dtype} {list(images.shape)}"
-    elif labels.shape != (images.shape[0],):
-        problem = f"{images.shape[0]} images but {labels.size} labels"
-    elif images.shape[0] == 0:
-        problem = "it holds no images"
-    elif labels.min() < 0 or labels.max() > 9:
-        problem = f"labels should be 0…9, but they range over {labels.min()}…{labels.max()}"
-    if problem:
-        raise SystemExit(f"{path} is not a valid CIFAR-10 batch: {problem}")
-    return images.reshape(-1, 3, 32, 32), labels.astype(np.int64)
-
-
-def load_cifar10(config: Config) -> dict[str, torch.Tensor]:
-    r"""
-    The training, validation and test images (`uint8` `[N, 3, 32, 32]`) and labels (`[N]`),
-    on the CPU, after `--validation`, `--limit-train` and `--limit-test`.
-    """
-    folder = find_cifar10(Path(config.data_dir), config.download)
-    names = unpickle(folder / META_FILE).get("label_names")
-    if names is None or len(names) != 10:
-        raise SystemExit(f"{folder / META_FILE} is not CIFAR-10's: it should name 10 classes")
-    train = [read_batch(folder / name) for name in TRAIN_FILES]
-    train_images = np.concatenate([images for images, _ in train])
-    train_labels = np.concatenate([labels for _, labels in train])
-    test_images, test_labels = read_batch(folder / TEST_FILE)
-    if config.validation >= len(train_images):
-        raise SystemExit(f"--validation {config.validation} leaves no training images "
-                         f"(there are {len(train_images)})")
-    # The paper's 45k/5k split: the last images are held out.
-    keep = len(train_images) - config.validation
-    val_images, val_labels = train_images[keep:], train_labels[keep:]
-    train_images, train_labels = train_images[:keep], train_labels[:keep]
-    if config.limit_train:
-        train_images, train_labels = train_images[:config.limit_train], train_labels[:config.limit_train]
-    if config.limit_test:
-        test_images, test_labels = test_images[:config.limit_test], test_labels[:config.limit_test]
-    arrays = dict(train_images=train_images, train_labels=train_labels, val_images=val_images,
-                  val_labels=val_labels, test_images=test_images, test_labels=test_labels)
-    return {name: torch.from_numpy(np.ascontiguousarray(array)) for name, array in arrays.items()}
-
-
-#
-# ### Augmentation on the device
-#
-# The paper: "4 pixels are padded on each side, and a 32×32 crop is randomly sampled from the
-# padded image or its horizontal flip". We pad every training image once, when it is moved to
-# the device; each epoch, one indexing operation draws a crop and a flip for every image.
+# The paper's augmentation: "4 pixels are padded on each side, and a 32×32 crop is randomly
+# sampled from the padded image or its horizontal flip". We pad every training image once,
+# when it is moved to the device; each epoch, one indexing operation draws a crop and a flip
+# for every image.
 def pad(images: torch.Tensor, padding: int = 4) -> torch.Tensor:
-    r"""`[N, 3, 32, 32]` → `[N, 3, 40, 40]`, with black borders, as torchvision's `RandomCrop(32, padding=4)`."""
+    r"""`[N, 3, 32, 32]` → `[N, 3, 40, 40]`, black borders, as `RandomCrop(32, padding=4)` pads."""
     return F.pad(images, (padding, padding, padding, padding))
 
 
@@ -386,41 +206,40 @@ def crop_and_flip(padded: torch.Tensor, generator: torch.Generator, size: int = 
                   rows[:, None, :, None], cols[:, None, None, :]]
 
 
-def normalization(train_images: torch.Tensor, how: str) -> tuple[torch.Tensor, torch.Tensor]:
+def normalization(train_images: np.ndarray, how: str) -> tuple[torch.Tensor, torch.Tensor]:
     r"""
     The mean and standard deviation that `to_input` uses, from the training images
     (`uint8` `[N, 3, 32, 32]`), in units of the $[0, 1]$ pixel range. `"channel"`: one mean and
     standard deviation per colour, `[1, 3, 1, 1]`. `"pixel"`: the paper's "per-pixel mean
     subtracted", a mean image `[1, 3, 32, 32]` and no scaling.
     """
-    images = train_images.numpy()
     if how == "channel":
-        mean = images.mean(axis=(0, 2, 3), dtype=np.float64) / 255
-        std = images.std(axis=(0, 2, 3), dtype=np.float64) / 255
+        mean = train_images.mean(axis=(0, 2, 3), dtype=np.float64) / 255
+        std = train_images.std(axis=(0, 2, 3), dtype=np.float64) / 255
         return (torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1),
                 torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))
-    mean = images.mean(axis=0, dtype=np.float64) / 255
+    mean = train_images.mean(axis=0, dtype=np.float64) / 255
     return torch.tensor(mean, dtype=torch.float32)[None], torch.ones(1, 1, 1, 1)
 
 
-def to_input(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+def to_input(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor,
+             channels_last: bool = True) -> torch.Tensor:
     r"""
-    `uint8` `[B, 3, 32, 32]` → the normalized `float32` batch the network reads, in
-    channels-last memory order (`[B, H, W, C]` in memory, `[B, C, H, W]` in shape): the
-    layout that cuDNN's tensor-core convolutions work in.
+    `uint8` `[B, 3, 32, 32]` → the normalized `float32` batch the network reads; in channels-last
+    memory order (`[B, H, W, C]` in memory, `[B, C, H, W]` in shape) if asked.
     """
     x = (images.float() / 255 - mean) / std
-    return x.contiguous(memory_format=torch.channels_last)
+    return x.contiguous(memory_format=torch.channels_last if channels_last else
+                        torch.contiguous_format)
 
 
 @dataclass
 class DeviceData:
     r"""
-    ## CIFAR-10 on the device
+    ## The data on the device
 
     Everything training and evaluation read, already on the device: the padded training
-    images, the test (and validation) images, all as `uint8`, the labels, and the
-    normalization.
+    images, the test (and validation) images, all as `uint8`, the labels, and the normalization.
     """
     train_padded: torch.Tensor  # [N, 3, 40, 40] uint8
     train_labels: torch.Tensor  # [N] int64
@@ -432,13 +251,12 @@ class DeviceData:
     std: torch.Tensor
 
     @classmethod
-    def create(cls, cpu: dict[str, torch.Tensor], config: Config, device: torch.device) -> "DeviceData":
-        mean, std = normalization(cpu["train_images"], config.normalize)
-        return cls(train_padded=pad(cpu["train_images"].to(device)),
-                   train_labels=cpu["train_labels"].to(device),
-                   test_images=cpu["test_images"].to(device), test_labels=cpu["test_labels"].to(device),
-                   val_images=cpu["val_images"].to(device), val_labels=cpu["val_labels"].to(device),
-                   mean=mean.to(device), std=std.to(device))
+    def create(cls, arrays: dict[str, np.ndarray], normalize: str, device: torch.device):
+        r"""From the arrays of `cifar10.load_cifar10`, on `device`."""
+        mean, std = normalization(arrays["train_images"], normalize)
+        on = {name: torch.from_numpy(array).to(device) for name, array in arrays.items()}
+        return cls(train_padded=pad(on.pop("train_images")), mean=mean.to(device),
+                   std=std.to(device), **on)
 
 
 def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
@@ -454,28 +272,29 @@ def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Genera
 #
 # ## Model
 #
-# Any CIFAR builder of the package, with 10 classes. The package's builders use the He
-# initialization of the paper. A plain net has no shortcuts to choose, so options that a
-# builder does not take are passed only when they are asked for, and then refused.
+# Any CIFAR builder of the package, with 10 classes, initialized as in the paper. A plain net
+# has no shortcuts to choose, so options that a builder does not take are refused.
 def make_model(config: Config) -> nn.Module:
-    builder = labml_resnet.CIFAR_BUILDERS[config.model]
-    takes = inspect.signature(builder).parameters
     options = dict(num_classes=10)
-    for name, value, default in [("shortcut", config.shortcut, "default"),
-                                 ("zero_init_residual", config.zero_init_residual, False)]:
-        if value == default:
-            continue
-        if name in takes:
-            options[name] = value
-        else:
-            raise SystemExit(f"--{name.replace('_', '-')}: {config.model} has no such option")
-    return builder(**options)
+    if config.shortcut != "default":
+        options["shortcut"] = config.shortcut
+    if config.zero_init_residual:
+        options["zero_init_residual"] = True
+    try:
+        return labml_resnet.CIFAR_BUILDERS[config.model](**options)
+    except TypeError:
+        raise SystemExit(f"--shortcut, --zero-init-residual: {config.model} has no such option") \
+            from None
 
 
 #
 # ## Optimizer and schedule
 #
-# SGD with momentum, and weight decay on every parameter, as in the paper.
+# SGD with momentum and weight decay, the paper's optimizer; the paper does not say which
+# parameters it decays, and we decay all of them (batch norms' too). The one-cycle
+# learning rate at iteration $t$ of $T$, with $T_w$ warm-up iterations and peak $\eta$, is
+#
+# $$\eta_t = \eta \cdot \min\left(\frac{t+1}{T_w},\ \frac{T-t}{T-T_w}\right).$$
 def make_optimizer(model: nn.Module, config: Config) -> torch.optim.Optimizer:
     return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
                            nesterov=config.nesterov, weight_decay=config.weight_decay)
@@ -499,143 +318,110 @@ def learning_rate(config: Config, step: int, total_steps: int, warmed_up: bool) 
     return config.lr * (total_steps - step) / max(1, total_steps - warmup_steps)
 
 
-@dataclass
-class Progress:
-    r"""
-    ## Where a run stands
-
-    Saved in every checkpoint, so that a resumed run continues exactly where it stopped.
-    """
-    epoch: int = 0  # epochs completed
-    step: int = 0  # iterations completed
-    warmed_up: bool = True  # false while the 0.01 warm-up is on
-    seconds: float = 0.0  # wall time so far, training and evaluation
-    history: list = field(default_factory=list)  # a dict of metrics per evaluation, as in metrics.jsonl
+# **A short run still learns.** The fast recipe's batch of 512 leaves a one-epoch run 97
+# iterations, too few to warm up to 0.4 and come down again. A one-cycle run of fewer than
+# `MIN_STEPS` iterations therefore halves its batch and its peak learning rate together (the
+# linear scaling rule of [Goyal et al. 2017](https://arxiv.org/abs/1706.02677)) until the run
+# has `MIN_STEPS` iterations or the batch is `MIN_BATCH`, and says so; `--batch-size` or `--lr`
+# keep yours.
+MIN_STEPS, MIN_BATCH = 300, 32
 
 
-@dataclass
-class World:
-    r"""
-    ## Processes
+def fit_to_length(config: Config, n_train: int, given: set[str]) -> tuple[Config, str]:
+    r"""The configuration for a run on `n_train` images, and what changed, in words."""
+    def total(c: Config) -> int:
+        return c.steps or c.epochs * (n_train // c.batch_size)
 
-    This process's place among the processes of a distributed run (one process: rank 0 of 1).
-    """
-    rank: int
-    size: int
-    device: torch.device
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    def sum(self, values: torch.Tensor) -> torch.Tensor:
-        r"""`values` summed over all processes."""
-        if self.size > 1:
-            dist.all_reduce(values)
-        return values
+    if config.schedule != "onecycle" or config.steps or given & {"batch_size", "lr"}:
+        return config, ""
+    fitted = config
+    while total(fitted) < MIN_STEPS and fitted.batch_size // 2 >= MIN_BATCH:
+        fitted = replace(fitted, batch_size=fitted.batch_size // 2, lr=fitted.lr / 2)
+    if fitted == config:
+        return config, ""
+    return fitted, (f"A run of {display.plural(total(config), 'iteration')} is too short for batch "
+                    f"{config.batch_size}: it trains with batch {fitted.batch_size} and peak "
+                    f"learning rate {fitted.lr:g} instead ({display.plural(total(fitted), 'iteration')};"
+                    f" the same images, the learning rate scaled with the batch). Give --batch-size "
+                    f"or --lr to keep yours.")
 
 
 #
-# ## One training epoch
+# ## One training step
 #
-# One step is the usual forward, loss, backward and update, in bf16 autocast on a GPU; one
-# epoch feeds it every training image once, in a fresh crop, flip and order.
-def autocast(device: torch.device):
-    r"""bf16 autocast on CUDA; full float32 elsewhere (the CPU runs the tests, bit for bit)."""
-    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+# The usual forward, loss, backward and update. In bf16 autocast, convolutions and matrix
+# products run in bfloat16 while the weights, their gradients and the loss stay float32;
+# unlike float16, bfloat16 has float32's range, so no loss scaling is needed.
+def uses_bf16(precision: str, device: torch.device) -> bool:
+    return precision == "bf16" or (precision == "auto" and device.type == "cuda")
 
 
 def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
-               label_smoothing: float) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""One iteration of SGD on the batch `x` `[B, 3, 32, 32]`, `y` `[B]`. Returns the loss and the logits `[B, 10]`."""
-    with autocast(x.device):
+               label_smoothing: float, bf16: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""One SGD iteration on the batch `x` `[B, 3, 32, 32]`, `y` `[B]`; the loss and logits `[B, 10]`."""
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
         logits = model(x)
-        loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+    loss = F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
     return loss.detach(), logits.detach()
 
 
-def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: DeviceData, config: Config,
-                progress: Progress, total_steps: int, world: World) -> dict:
+#
+# ## One epoch
+#
+# Every training image once, in a fresh crop, flip and order. Each process takes its own slice
+# of every batch. The loss and accuracy are summed on the device and read only every
+# `log_every` iterations (a read waits for the GPU); the progress bar shows the last window.
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: DeviceData,
+                config: Config, progress: runs.Progress, total_steps: int, world: World) -> dict:
     r"""
-    Train for one epoch, or until `total_steps`. Returns the training loss, error, images and
-    seconds. Raises `FloatingPointError` if the loss stops being finite.
+    Train for one epoch, or until `total_steps`. Returns the epoch's mean training loss and
+    error, its images and seconds, and the last learning rate. Raises `FloatingPointError` if
+    the loss stops being finite.
     """
     model.train()
-    device = data.train_padded.device
+    device, bf16 = world.device, uses_bf16(config.precision, world.device)
     generator = epoch_generator(config.seed, progress.epoch, device)
-    # A fresh crop and flip of every training image, and the order of this epoch
     images = crop_and_flip(data.train_padded, generator)  # [N, 3, 32, 32] uint8
     order = torch.randperm(len(images), generator=generator, device=device)  # [N]
-    steps_per_epoch = len(images) // config.batch_size
-    n_steps = min(steps_per_epoch, total_steps - progress.step)
-    # Each process takes its own slice of every batch
+    n_steps = min(len(images) // config.batch_size, total_steps - progress.step)
     per_process = config.batch_size // world.size
-    # Sums since the last read, kept on the device so that no iteration waits for the GPU
-    window_loss = torch.zeros((), device=device)
-    window_correct = torch.zeros((), device=device)
-    window_images = 0
+    window = torch.zeros(2, device=device)  # loss sum, correct, since the last read
     totals = dict(loss=0.0, correct=0.0, images=0)
-    bar = tqdm(total=n_steps, desc=f"epoch {progress.epoch + 1}", unit="it", leave=False,
-               disable=not world.is_main, dynamic_ncols=True)
-    start = last_read = time.perf_counter()
-    images_at_last_read = 0
+    bar = display.EpochBar(progress.epoch + 1, n_steps, config.batch_size, enabled=world.is_main)
     for i in range(n_steps):
         first = i * config.batch_size + world.rank * per_process
         index = order[first:first + per_process]
-        x = to_input(images[index], data.mean, data.std)
+        x = to_input(images[index], data.mean, data.std, config.channels_last)
         y = data.train_labels[index]
         lr = learning_rate(config, progress.step, total_steps, progress.warmed_up)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        loss, logits = train_step(model, optimizer, x, y, config.label_smoothing)
+        loss, logits = train_step(model, optimizer, x, y, config.label_smoothing, bf16)
         progress.step += 1
-        window_loss += loss * len(y)
-        window_correct += (logits.argmax(dim=1) == y).sum()
-        window_images += len(y)
+        window += torch.stack([loss * len(y), (logits.argmax(dim=1) == y).sum().float()])
         if progress.step % config.log_every and i < n_steps - 1:
             continue
-        # Every `log_every` iterations, and at the end of the epoch: read the sums (this waits
-        # for the GPU), add them over all processes, and check the loss.
-        loss_sum, correct = world.sum(torch.stack([window_loss, window_correct.float()])).tolist()
-        seen = window_images * world.size
+        # Read the window's sums (this waits for the GPU), add them over all processes
+        loss_sum, correct = world.sum(window).tolist()
+        seen = (i + 1) * config.batch_size - totals["images"]
+        window.zero_()
         if not math.isfinite(loss_sum):
             bar.close()
             raise FloatingPointError(f"the training loss became {loss_sum / seen} "
                                      f"by iteration {progress.step} (epoch {progress.epoch + 1})")
-        # The paper's warm-up ends once the training error is below 80%
+        # The paper's 0.01 warm-up ends once the training error is below 80%
         if not progress.warmed_up and 1 - correct / seen < 0.8:
             progress.warmed_up = True
-        totals["loss"] += loss_sum
-        totals["correct"] += correct
-        totals["images"] += seen
-        window_loss.zero_()
-        window_correct.zero_()
-        window_images = 0
-        now = time.perf_counter()
-        speed = (totals["images"] - images_at_last_read) / (now - last_read)
-        images_at_last_read, last_read = totals["images"], now
-        remaining = (total_steps - progress.step) * config.batch_size / speed
-        bar.update(i + 1 - bar.n)
-        bar.set_postfix_str(f"loss {loss_sum / seen:.3f}, acc {100 * correct / seen:.1f}%, "
-                            f"{speed:,.0f} img/s, run ETA {format_seconds(remaining)}")
+        for name, value in (("loss", loss_sum), ("correct", correct), ("images", seen)):
+            totals[name] += value
+        left = (total_steps - progress.step) * config.batch_size  # images still to train on
+        bar.show(i + 1, loss_sum / seen, correct / seen, left)
     bar.close()
-    return dict(loss=totals["loss"] / totals["images"], error=1 - totals["correct"] / totals["images"],
-                images=totals["images"], seconds=time.perf_counter() - start, lr=lr)
-
-
-def plural(n: int, word: str) -> str:
-    r"""`plural(1, "epoch")` → `1 epoch`; `plural(4850, "iteration")` → `4,850 iterations`."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def format_seconds(seconds: float) -> str:
-    r"""`83.4` → `1:23`."""
-    minutes, seconds = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+    return dict(loss=totals["loss"] / totals["images"], images=totals["images"],
+                error=1 - totals["correct"] / totals["images"], seconds=bar.seconds(), lr=lr)
 
 
 #
@@ -643,131 +429,36 @@ def format_seconds(seconds: float) -> str:
 #
 # The paper evaluates "the single view of the original 32×32 image"; so do we. Each process
 # evaluates every `world.size`-th image, and the sums are added over the processes.
-EVAL_BATCH = 1000
-
-
 @torch.no_grad()
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, data: DeviceData,
-             world: World) -> tuple[float, float]:
+             config: Config, world: World) -> tuple[float, float]:
     r"""Mean cross-entropy loss and error on `images` (`uint8` `[M, 3, 32, 32]`) and `labels` `[M]`."""
     model.eval()
-    device = images.device
-    sums = torch.zeros(2, device=device)  # loss, correct
-    mine = torch.arange(world.rank, len(images), world.size, device=device)
-    for index in mine.split(EVAL_BATCH):
-        x, y = to_input(images[index], data.mean, data.std), labels[index]
-        with autocast(device):
-            logits = model(x)
-        sums += torch.stack([F.cross_entropy(logits.float(), y, reduction="sum"),
-                             (logits.argmax(dim=1) == y).sum().float()])
+    bf16 = uses_bf16(config.precision, world.device)
+    sums = torch.zeros(2, device=world.device)  # loss, correct
+    mine = torch.arange(world.rank, len(images), world.size, device=world.device)
+    for index in mine.split(1000):
+        x, y = to_input(images[index], data.mean, data.std, config.channels_last), labels[index]
+        with torch.autocast(world.device.type, torch.bfloat16, enabled=bf16):
+            logits = model(x).float()
+        right = (logits.argmax(dim=1) == y).sum()
+        sums += torch.stack([F.cross_entropy(logits, y, reduction="sum"), right])
     loss_sum, correct = world.sum(sums).tolist()
     return loss_sum / len(images), 1 - correct / len(images)
 
 
 #
-# ## Checkpoints
+# ## The loop
 #
-# One file, `checkpoint.pt`, rewritten at the end of every epoch. It is written to a
-# temporary file and renamed over the old one, so a run killed at any moment leaves either
-# the old checkpoint or the new one, never half of one. It holds only tensors and plain Python
-# values, so it loads with `torch.load(..., weights_only=True)`.
-def save_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer,
-                    progress: Progress, config: Config) -> None:
-    state = dict(model=model.state_dict(), optimizer=optimizer.state_dict(), progress=asdict(progress),
-                 config=asdict(config), torch_rng=torch.get_rng_state())
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as f:
-        torch.save(state, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, path)
+# Set up (data, model, optimizer, run folder), then alternate one epoch of training with an
+# evaluation, a line of metrics and a checkpoint.
+def train(config: Config, given: frozenset = frozenset()) -> dict:
+    r"""Train as `config` says; returns the last line of metrics. `given`: the flags the user set."""
+    with join_world(config.device) as world:
+        return train_in_world(config, world, set(given))
 
 
-def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer) -> Progress:
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    torch.set_rng_state(state["torch_rng"])
-    return Progress(**state["progress"])
-
-
-#
-# ## Run folders
-#
-# Each run writes `<out>/<time>-<model>/` with `config.json`, `metrics.jsonl` (one line per
-# evaluation) and `checkpoint.pt`.
-def new_run_folder(config: Config) -> Path:
-    base = Path(config.out) / f"{time.strftime('%Y%m%d-%H%M%S')}-{config.model}"
-    folder, n = base, 1
-    while folder.exists():
-        n += 1
-        folder = base.with_name(f"{base.name}-{n}")
-    folder.mkdir(parents=True)
-    return folder
-
-
-def write_text_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
-
-
-def find_run_folder(resume: str) -> Path:
-    r"""The run folder that `--resume` names (the folder itself or a file in it)."""
-    folder = Path(resume)
-    folder = folder.parent if folder.is_file() else folder
-    if not (folder / "config.json").is_file():
-        raise SystemExit(f"--resume {resume}: no config.json there; give a run folder such as runs/<time>-<model>")
-    return folder
-
-
-#
-# ## Processes and devices
-#
-# `torchrun --nproc_per_node=N experiment.py` starts N copies of this file with `RANK`,
-# `WORLD_SIZE` and `LOCAL_RANK` set; each joins the process group and takes a GPU (or, on the
-# CPU, the gloo backend). The paper itself trained on two GPUs, 64 images on each.
-def start_world(config: Config) -> World:
-    if "RANK" not in os.environ:
-        return World(0, 1, pick_device(config.device))
-    rank, size, local_rank = (int(os.environ[name]) for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"))
-    device = pick_device(config.device, local_rank)
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return World(rank, size, device)
-
-
-def pick_device(name: str, local_rank: int = 0) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(name)
-    if device.type == "cuda" and device.index is None:
-        device = torch.device("cuda", local_rank)
-    return device
-
-
-#
-# ## Main
-#
-# Set up, then alternate one epoch of training with an evaluation, a line of metrics and a
-# checkpoint.
-def train(config: Config) -> dict:
-    r"""Train as `config` says; returns the last line of metrics."""
-    world = start_world(config)
-    try:
-        result = train_in_world(config, world)
-        # Every process reaches this line before any closes its connections: a process that
-        # tears down gloo while the other still talks to it can abort at exit.
-        if world.size > 1:
-            dist.barrier()
-        return result
-    finally:
-        if world.size > 1:
-            dist.destroy_process_group()
-
-
-def train_in_world(config: Config, world: World) -> dict:
+def train_in_world(config: Config, world: World, given: set[str]) -> dict:
     device = world.device
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
@@ -775,173 +466,117 @@ def train_in_world(config: Config, world: World) -> dict:
     torch.manual_seed(config.seed)
     # Data: the first process downloads it if needed, then every process reads it from disk
     if world.is_main:
-        find_cifar10(Path(config.data_dir), config.download)
-    if world.size > 1:
-        dist.barrier()
-    data = DeviceData.create(load_cifar10(config), config, device)
+        cifar10.find_cifar10(Path(config.data_dir), config.download)
+    world.barrier()
+    arrays = cifar10.load_cifar10(Path(config.data_dir), config.download, config.validation,
+                                  config.limit_train, config.limit_test)
+    data = DeviceData.create(arrays, config.normalize, device)
     n_train = len(data.train_labels)
+    if not config.resume:
+        config, changed = fit_to_length(config, n_train, given)
+        if changed and world.is_main:
+            print(changed)
     if config.batch_size > n_train:
-        raise SystemExit(f"--batch-size {config.batch_size} is larger than the {n_train} training images; "
-                         f"use a smaller batch")
+        raise SystemExit(f"--batch-size {config.batch_size} is larger than the {n_train:,} "
+                         f"training images; use a smaller batch")
     if config.batch_size % world.size:
-        raise SystemExit(f"--batch-size {config.batch_size} does not split evenly over {world.size} processes")
+        raise SystemExit(f"--batch-size {config.batch_size} does not split over {world.size} "
+                         f"processes")
     steps_per_epoch = n_train // config.batch_size
     total_steps = config.steps or config.epochs * steps_per_epoch
     n_epochs = math.ceil(total_steps / steps_per_epoch)
-    # Model and optimizer
-    net = make_model(config).to(device, memory_format=torch.channels_last)
+    # Model and optimizer; stop now if a training step would not fit in memory
+    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+    net = make_model(config).to(device, memory_format=memory_format)
     optimizer = make_optimizer(net, config)
+    memory.check(net, config.batch_size // world.size, uses_bf16(config.precision, device), device)
     # The run folder: a new one, or the one we resume
-    if config.resume:
-        folder = find_run_folder(config.resume)
-        if not (folder / "checkpoint.pt").is_file():
-            raise SystemExit(f"{folder} has no checkpoint.pt yet (it stopped before its first epoch ended); "
-                             f"start a new run instead")
-        progress = load_checkpoint(folder / "checkpoint.pt", net, optimizer)
-        if progress.epoch < n_epochs and progress.step != progress.epoch * steps_per_epoch:
-            raise SystemExit(f"{folder} stopped at iteration {progress.step}, after epoch {progress.epoch}, which "
-                             f"does not match {steps_per_epoch} iterations per epoch: keep its --batch-size, "
-                             f"--limit-train and --validation when you resume it")
-    else:
-        folder = new_run_folder(config) if world.is_main else None
-        progress = Progress(warmed_up=config.warmup_lr == 0)
-    if world.size > 1:
-        shared = [folder]
-        dist.broadcast_object_list(shared, src=0)
-        folder = Path(shared[0])
+    folder, progress = runs.open_run(asdict(config), world, net, optimizer, steps_per_epoch,
+                                     n_epochs)
     if world.is_main:
-        write_text_atomically(folder / "config.json", json.dumps({**asdict(config), "resume": ""}, indent=2) + "\n")
-        # Metrics come from the checkpoint, so lines written after it (by a run killed before
-        # its next checkpoint) are dropped.
-        write_text_atomically(folder / "metrics.jsonl", "".join(json.dumps(row) + "\n" for row in progress.history))
-        n_parameters = sum(p.numel() for p in net.parameters())
-        print(f"{config.model} ({n_parameters / 1e6:.2f}M parameters), {config.preset} recipe, on {device}"
-              f"{f' × {world.size} processes' if world.size > 1 else ''}: {plural(n_epochs, 'epoch')}, "
-              f"{plural(total_steps, 'iteration')} of {config.batch_size} images; {n_train:,} training images; run folder {folder}"
-              + (f"; resuming after epoch {progress.epoch}" if config.resume else ""))
+        print(display.start_line(config, net, device, world.size, n_epochs, total_steps, n_train,
+                                 folder, progress))
     # Wrap the network for several processes, and compile it if asked
     model = net
     if world.size > 1:
-        model = nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None)
+        ids = [device.index] if device.type == "cuda" else None
+        model = nn.parallel.DistributedDataParallel(net, device_ids=ids)
     if config.compile:
         model = torch.compile(model)
-    # The loop
     while progress.epoch < n_epochs:
         epoch_start = time.perf_counter()
         try:
             result = train_epoch(model, optimizer, data, config, progress, total_steps, world)
-            test_loss, test_error = evaluate(model, data.test_images, data.test_labels, data, world)
+            test_loss, test_error = evaluate(model, data.test_images, data.test_labels, data,
+                                             config, world)
             if not math.isfinite(test_loss):
-                raise FloatingPointError(f"the test loss became {test_loss} after epoch {progress.epoch + 1}")
+                raise FloatingPointError(f"the test loss became {test_loss} after epoch "
+                                         f"{progress.epoch + 1}")
         except FloatingPointError as error:
-            checkpoint = folder / "checkpoint.pt"
-            kept = (f"The last good checkpoint, after epoch {progress.epoch}, is {checkpoint}; "
-                    f"continue from it with a lower learning rate: --resume {folder} --lr {config.lr / 2:g}"
-                    if checkpoint.is_file() else "No checkpoint had been written yet.")
-            raise SystemExit(f"Stopped: {error}. {kept}") from None
+            raise SystemExit(display.stopped_message(error, folder, progress.epoch, config.lr)) \
+                from None
         row = dict(epoch=progress.epoch + 1, step=progress.step, lr=result["lr"],
-                   train_loss=result["loss"], train_error=result["error"],
-                   test_loss=test_loss, test_error=test_error)
+                   train_loss=result["loss"], train_error=result["error"], test_loss=test_loss,
+                   test_error=test_error)
         if len(data.val_labels):
-            row["val_loss"], row["val_error"] = evaluate(model, data.val_images, data.val_labels, data, world)
+            row["val_loss"], row["val_error"] = evaluate(model, data.val_images, data.val_labels,
+                                                         data, config, world)
         progress.epoch += 1
         progress.seconds += time.perf_counter() - epoch_start
-        # Times vary from run to run; everything above them is reproducible
+        # Times vary from run to run; everything before them is reproducible
         row.update(epoch_s=result["seconds"], images_per_s=result["images"] / result["seconds"],
                    time_s=progress.seconds)
         progress.history.append(row)
         if world.is_main:
-            with open(folder / "metrics.jsonl", "a") as f:
-                f.write(json.dumps(row) + "\n")
-            save_checkpoint(folder / "checkpoint.pt", net, optimizer, progress, config)
-            best = min(r["test_error"] for r in progress.history)
-            tqdm.write(f"epoch {row['epoch']:>3}/{n_epochs}  iteration {row['step']:>6,}  "
-                       f"train loss {row['train_loss']:.3f} error {100 * row['train_error']:5.2f}%  "
-                       f"test error {100 * test_error:5.2f}% (best {100 * best:5.2f}%)  "
-                       f"{row['epoch_s']:.2f} s, {row['images_per_s']:,.0f} img/s")
+            runs.end_epoch(folder, row, net, optimizer, progress, asdict(config))
+            display.epoch_line(row, n_epochs, progress.history)
     if world.is_main:
-        print_summary(config, progress, folder)
+        print(display.summary(config.model, progress, folder))
     return progress.history[-1]
-
-
-def print_summary(config: Config, progress: Progress, folder: Path) -> None:
-    r"""Final and best test accuracy, wall time, and speed (the median epoch, which leaves out the first one's warm-up)."""
-    history = progress.history
-    best = min(history, key=lambda row: row["test_error"])
-    epoch_seconds = statistics.median(row["epoch_s"] for row in history)
-    speed = statistics.median(row["images_per_s"] for row in history)
-    print(f"{config.model}: {plural(progress.epoch, 'epoch')}, {plural(progress.step, 'iteration')}, "
-          f"{format_seconds(progress.seconds)} of training and evaluation ({epoch_seconds:.2f} s and "
-          f"{speed:,.0f} images/s per training epoch, median)\n"
-          f"test accuracy: final {100 * (1 - history[-1]['test_error']):.2f}%, "
-          f"best {100 * (1 - best['test_error']):.2f}% (epoch {best['epoch']})\n"
-          f"run folder: {folder}")
-
-
-#
-# ## Plot
-#
-# `python experiment.py plot RUN [RUN …] -o fig.png` draws each run's training error (thin)
-# and test error (bold) against iterations, in the style of the paper's Fig. 6. The
-# degradation experiment is two commands away:
-#
-# ```
-# for m in plain20 plain56 resnet20 resnet56; do python experiment.py --preset paper --model $m; done
-# python experiment.py plot runs/*-plain20 runs/*-plain56 runs/*-resnet20 runs/*-resnet56 -o fig6.png
-# ```
-def plot(argv: list[str]) -> Path:
-    parser = argparse.ArgumentParser(prog="experiment.py plot",
-                                     description="Training (thin) and test (bold) error against iterations.")
-    parser.add_argument("runs", nargs="+", help="run folders (with metrics.jsonl)")
-    parser.add_argument("-o", "--output", default="errors.png", help="image to write [default: errors.png]")
-    parser.add_argument("--ymax", type=float, default=None, help="top of the error axis, in %% (the paper: 20)")
-    args = parser.parse_args(argv)
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(6, 4))
-    for i, run in enumerate(map(Path, args.runs)):
-        metrics = run / "metrics.jsonl"
-        if not metrics.is_file():
-            raise SystemExit(f"{run} has no metrics.jsonl: is it a run folder?")
-        rows = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
-        if not rows:
-            raise SystemExit(f"{metrics} is empty: the run has not finished an epoch yet")
-        config = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else {}
-        steps = [row["step"] for row in rows]
-        color = f"C{i}"
-        axes.plot(steps, [100 * row["train_error"] for row in rows], color=color, linewidth=0.8)
-        axes.plot(steps, [100 * row["test_error"] for row in rows], color=color, linewidth=2.2,
-                  label=config.get("model", run.name))
-    axes.set_xlabel("iter.")
-    axes.set_ylabel("error (%)")
-    axes.set_ylim(0, args.ymax)
-    axes.legend(title="bold: test, thin: training", fontsize="small")
-    axes.grid(alpha=0.3)
-    figure.tight_layout()
-    output = Path(args.output)
-    figure.savefig(output, dpi=150)
-    print(f"wrote {output}")
-    return output
 
 
 #
 # ## Command line
+#
+# `python experiment.py [flags]` trains; `python experiment.py plot RUN …` draws runs (the
+# appendix [The plot](experiments/plot.md)), and `python experiment.py reproduce fig6 …`
+# remakes the degradation experiment ([Reproducing the figures](experiments/reproduce.md)).
 def main(argv: list[str] | None = None) -> dict | Path:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["plot"]:
-        return plot(argv[1:])
-    parser = make_parser()
-    given = {name: value for name, value in vars(parser.parse_args(argv)).items() if value is not None}
+        from labml_resnet.experiments import plot
+        return plot.main(argv[1:])
+    if argv[:1] == ["reproduce"]:
+        from labml_resnet.experiments import reproduce
+        return reproduce.main(argv[1:])
+    parser = make_parser(Config, choices=dict(model=list(labml_resnet.CIFAR_BUILDERS)),
+                         prog="experiment.py",
+                         description="Train a ResNet of He et al. (2016) on CIFAR-10.",
+                         epilog="python experiment.py plot RUN [RUN ...] -o FIG.png draws "
+                                "training and test error against iterations, as in the paper's "
+                                "Fig. 6; python experiment.py reproduce fig6 --help remakes it.")
+    flags = vars(parser.parse_args(argv))
+    given = {name: value for name, value in flags.items() if value is not None}
     saved = None
     if given.get("resume"):
-        saved = json.loads((find_run_folder(given["resume"]) / "config.json").read_text())
+        saved, _ = runs.read_config(runs.find_run_folder(given["resume"]), Config)
     config = make_config(given, saved)
     problems = check_config(config)
     if problems:
         parser.error("\n  ".join(problems))
-    return train(config)
+    return train(config, frozenset(given))
+
+
+def check_config(config: Config) -> list[str]:
+    r"""Everything wrong with `config`, as messages that name the flag."""
+    problems = check_values(config) + check_device(config.device)
+    if config.model not in labml_resnet.CIFAR_BUILDERS:
+        problems.append(f"--model {config.model!r} is not a CIFAR model; "
+                        f"choose from {', '.join(labml_resnet.CIFAR_BUILDERS)}")
+    milestones = list(config.milestones)
+    if not all(0 < m <= 1 for m in milestones) or milestones != sorted(milestones):
+        problems.append(f"--milestones must be increasing fractions in (0, 1], not {milestones}")
+    return problems
 
 
 if __name__ == "__main__":
@@ -950,20 +585,67 @@ if __name__ == "__main__":
 #
 # ## Exercises
 #
-# 1. **The degradation problem.** Train `plain20` and `plain56`, then `resnet20` and
-#    `resnet56`, with `--preset paper`, and plot the four runs. Which net has the higher
-#    *training* error? *Hint:* the paper's Fig. 6 left; over-fitting would show the opposite.
+# 1. **The degradation problem.** Train `plain20`, `plain56`, `resnet20` and `resnet56` with
+#    the same recipe and plot the four runs. Which net has the higher *training* error?
+#    *Hint:* the paper's Fig. 6 left; over-fitting would show the opposite.
+#
+#     ??? success "Answer"
+#
+#         In the paper (Fig. 6, left) plain-56 has a higher training error than plain-20 all
+#         through training, while ResNet-56 ends below ResNet-20 (Fig. 6, middle). A net that
+#         over-fits has a *lower* training error and a higher test error; plain-56 is worse on both,
+#         so it is not over-fitting: that is the degradation problem. The Results page shows what
+#         our short runs measured.
+#
 # 2. **Shortcut options.** Train `resnet32` with `--shortcut A`, `B` and `C`. Is the
 #    difference larger than the spread between two seeds? *Hint:* run each twice, with
-#    `--seed 0` and `--seed 1`; Table 3 of the paper compares the options on ImageNet.
+#    `--seed 0` and `--seed 1`.
+#
+#     ??? success "Answer"
+#
+#         Only a measurement answers it. On ImageNet the paper's Table 3 found B about 0.5
+#         points better than A in top-1 error (0.3 in top-5), and C a little better than B
+#         (ResNet-34, 10-crop testing: 25.03%, 24.52%, 24.19% top-1), differences it calls small.
+#         On CIFAR-10 the paper compares no options; this project has not measured them either.
+#         Two seeds per option give a first look at the spread that a difference must exceed.
+#
 # 3. **The 0.01 warm-up.** Train ResNet-110 with the paper's recipe twice,
 #    `--model resnet110 --preset paper` with and without `--warmup-lr 0`, and compare the
 #    first epochs. *Hint:* read the first lines of both `metrics.jsonl`.
-# 4. **How short can the fast recipe be?** Lower `--epochs` until the test accuracy of
-#    ResNet-20 falls below the paper's 91.25%. *Hint:* change one thing at a time, and run
-#    several seeds before you believe a difference of a few tenths of a percent.
-# 5. **Normalization.** Does `--normalize pixel` or `channel` matter? *Hint:* the first
+#
+#     ??? success "Answer"
+#
+#         With the warm-up, the first iterations run at 0.01 until the training error of a
+#         `--log-every` window falls below 80%, then at 0.1. The paper found 0.1 from the start
+#         "slightly too large to start converging" for ResNet-110, and says in a footnote that
+#         with it the network "starts converging (<90% error) after several epochs, but still
+#         reaches similar accuracy". So look at the first epochs, not the last: without the
+#         warm-up, expect a training error that stays near 90% (chance) for longer.
+#
+# 4. **Normalization.** Does `--normalize pixel` or `channel` matter? *Hint:* the first
 #    convolution is followed by batch normalization; what can it undo?
-# 6. **Exact resumption.** Kill a run with `kill -9` and `--resume` it: on the CPU its
+#
+#     ??? success "Answer"
+#
+#         Less than it seems, but not nothing. The stem convolution is linear and the batch
+#         norm after it subtracts each of its channels' mean over the batch and divides by its
+#         standard deviation, so a constant shift of each input colour, or one scale common to
+#         all three colours, is removed there (apart from the borders, where the zero padding
+#         sees the shift). Two differences remain: `channel` divides each colour by its own
+#         standard deviation, which the convolution mixes and batch norm cannot undo, and
+#         `pixel` subtracts a different mean at every position. Run both with two seeds each to
+#         see whether the difference exceeds the spread.
+#
+# 5. **Exact resumption.** Kill a run with `kill -9` and `--resume` it: on the CPU its
 #    `metrics.jsonl` ends exactly as an uninterrupted run's (apart from the times). Which parts
-#    of this file make that true? *Hint:* `epoch_generator` and `save_checkpoint`.
+#    of the code make that true? *Hint:* `epoch_generator` and the checkpoint appendix.
+#
+#     ??? success "Answer"
+#
+#         Three things. The checkpoint is written to a temporary file and renamed, so it is
+#         whole; it holds the model, the optimizer's momentum buffers, `Progress` and the random
+#         state. Each epoch's crops, flips and order come from `epoch_generator(seed, epoch)`, so a
+#         resumed epoch draws exactly what it would have drawn. And a resumed run starts at an
+#         epoch boundary: the metrics lines of an epoch that had not reached its checkpoint are
+#         dropped. `tests/test_experiment.py` kills a run and checks the metrics.
+#

@@ -18,8 +18,8 @@ python benchmarks/data_pipeline.py --synthetic                        # random i
 python benchmarks/data_pipeline.py --synthetic --steps 5 --device cpu # a quick look on a CPU
 ```
 
-It prints both speeds, the seconds one epoch of 50,000 images would take at each, and their
-ratio. The goals on an H100: the device pipeline at least 5× the DataLoader, and at most 1 s
+It prints both speeds, the seconds that one epoch of CIFAR-10's 50,000 training images would
+take at each (whatever `--images` is), and their ratio. The goals on an H100: the device pipeline at least 5× the DataLoader, and at most 1 s
 per epoch for ResNet-20. See `docs/results.md` for what has been measured.
 """
 import argparse
@@ -29,12 +29,14 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torchvision.transforms as T
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import experiment  # noqa: E402
+from labml_resnet.experiments import cifar10, world  # noqa: E402
 
 EPOCH_IMAGES = 50_000
 
@@ -54,11 +56,11 @@ class PilImages(torch.utils.data.Dataset):
         return self.transform(Image.fromarray(self.images[i])), self.labels[i]
 
 
-def device_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, device: torch.device):
+def device_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, device: torch.device):
     r"""`experiment.py`'s pipeline: endless batches `(x, y)`, already normalized, on `device`."""
     data = experiment.DeviceData.create(
         dict(train_images=images, train_labels=labels, test_images=images[:0], test_labels=labels[:0],
-             val_images=images[:0], val_labels=labels[:0]), experiment.Config(), device)
+             val_images=images[:0], val_labels=labels[:0]), "channel", device)
     epoch = 0
     while True:
         generator = experiment.epoch_generator(0, epoch, device)
@@ -70,10 +72,11 @@ def device_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, 
         epoch += 1
 
 
-def dataloader_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, device: torch.device,
+def dataloader_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, device: torch.device,
                        workers: int):
     r"""The torchvision pipeline: endless batches `(x, y)` on `device`."""
     mean, std = experiment.normalization(images, "channel")
+    images, labels = torch.from_numpy(images), torch.from_numpy(labels)
     transform = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(),
                            T.Normalize(mean.flatten().tolist(), std.flatten().tolist())])
     loader = torch.utils.data.DataLoader(
@@ -92,6 +95,7 @@ def images_per_second(model_name: str, batches, batch_size: int, steps: int, war
     config = experiment.Config(model=model_name)
     model = experiment.make_model(config).to(device, memory_format=torch.channels_last)
     optimizer = experiment.make_optimizer(model, config)
+    bf16 = experiment.uses_bf16(config.precision, device)
     if compile_:
         model = torch.compile(model)
     model.train()
@@ -99,7 +103,7 @@ def images_per_second(model_name: str, batches, batch_size: int, steps: int, war
     def run(n: int) -> None:
         for _ in range(n):
             x, y = next(batches)
-            experiment.train_step(model, optimizer, x, y, config.label_smoothing)
+            experiment.train_step(model, optimizer, x, y, config.label_smoothing, bf16)
 
     run(warmup)
     if device.type == "cuda":
@@ -127,23 +131,27 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
 
-    device = experiment.pick_device(args.device)
+    device = world.pick_device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     if args.synthetic:
-        generator = torch.Generator().manual_seed(0)
-        images = torch.randint(0, 256, (args.images, 3, 32, 32), dtype=torch.uint8, generator=generator)
-        labels = torch.randint(0, 10, (args.images,), generator=generator)
+        rng = np.random.default_rng(0)
+        images = rng.integers(0, 256, (args.images, 3, 32, 32), dtype=np.uint8)
+        labels = rng.integers(0, 10, args.images)
         source = f"random images ({args.images:,})"
     else:
-        data = experiment.load_cifar10(experiment.Config(data_dir=args.data_dir, download=False))
+        data = cifar10.load_cifar10(Path(args.data_dir), download=False)
         images, labels = data["train_images"], data["train_labels"]
         source = f"{args.data_dir} ({len(labels):,} images)"
+    if len(labels) < args.batch_size:
+        parser.error(f"--batch-size {args.batch_size} is more than the {len(labels):,} images: "
+                     f"not one batch could be made")
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores)"
     print(f"device: {name}; data: {source}; batch {args.batch_size}; {args.steps} timed steps after "
           f"{args.warmup}; DataLoader workers: {args.workers}; torch {torch.__version__}"
           f"{'; compiled' if args.compile else ''}")
-    print(f"{'model':<10} {'pipeline':<12} {'images/s':>10} {'s/epoch':>8}")
+    # s/epoch: the seconds that one epoch of CIFAR-10's 50,000 training images would take at this speed
+    print(f"{'model':<10} {'pipeline':<12} {'images/s':>10} {'s per 50k':>10}")
     results = []
     for model_name in args.models:
         speeds = {}
@@ -152,7 +160,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 ("DataLoader", dataloader_batches(images, labels, args.batch_size, device, args.workers))]:
             speeds[pipeline] = images_per_second(model_name, batches, args.batch_size, args.steps, args.warmup,
                                                  device, args.compile)
-            print(f"{model_name:<10} {pipeline:<12} {speeds[pipeline]:>10,.0f} {EPOCH_IMAGES / speeds[pipeline]:>8.2f}")
+            print(f"{model_name:<10} {pipeline:<12} {speeds[pipeline]:>10,.0f} {EPOCH_IMAGES / speeds[pipeline]:>10.2f}")
             batches.close()  # stops the DataLoader's workers
         ratio = speeds["device"] / speeds["DataLoader"]
         print(f"{model_name:<10} {'ratio':<12} {ratio:>9.2f}×")

@@ -1,46 +1,86 @@
 r"""
 ---
 title: Residual blocks
-description: The basic block, the bottleneck block and their plain counterparts, annotated line by line in PyTorch.
+description: The basic block and the bottleneck block, with their plain counterparts, annotated line by line in PyTorch; and what torchvision's `downsample` is.
 ---
 
 # Residual blocks
 
-A ResNet is a stack of identical-looking blocks. Each computes a residual function
-$\mathcal{F}$ with a few convolutions and adds its input back (eq. 1 of
-[the paper](https://arxiv.org/abs/1512.03385)):
+A ResNet is a stack of blocks. Each computes a residual function $\mathcal{F}$ with two or
+three convolutions and adds its input back. That is the paper's eq. (1),
 
-$$y = \sigma\big(\mathcal{F}(x, \{W_i\}) + \text{shortcut}(x)\big)$$
+$$y = \mathcal{F}(x, \{W_i\}) + x ,$$
 
-where $\sigma$ is the ReLU, applied *after* the addition, and the shortcut is the identity
-unless the block changes shape (see the chapter on shortcuts).
+and the text under it adds a ReLU after the addition: "We adopt the second nonlinearity after
+the addition (i.e., $\sigma(y)$, see Fig. 2)". So a block of
+[the paper](https://arxiv.org/abs/1512.03385) outputs
+
+$$\sigma\big(\mathcal{F}(x, \{W_i\}) + x\big)$$
+
+with $\sigma$ the ReLU. (The follow-up paper takes this last ReLU away: the pre-activation
+chapter.)
 
 There are two kinds of block:
 
 * the **basic block** (ResNet-18/34 and all the paper's CIFAR-10 nets): two $3 \times 3$
   convolutions, $\mathcal{F} = W_2\, \sigma(W_1 x)$, with batch normalization after each;
-* the **bottleneck block** (ResNet-50/101/152): $1 \times 1$ to reduce the channels four times,
-  $3 \times 3$ at the reduced width, $1 \times 1$ to expand them back. It costs about as much as
-  a basic block on a quarter of the channels, which is what makes 152 layers affordable.
+* the **bottleneck block** (ResNet-50/101/152): $1 \times 1$ down to the block's bottleneck
+  width, a quarter of its output width (256 → 64 inside a stage), $3 \times 3$ at that width,
+  $1 \times 1$ up to the output width. It costs about as much as a basic block on a quarter of
+  the channels, which is what makes 152 layers affordable.
 
 <!-- figure: bottleneck -->
 
-Each block also has a **plain** counterpart, the same layers with no shortcut,
-$y = \sigma(\mathcal{F}(x))$. The paper trains plain and residual networks of equal depth, width
-and parameter count side by side: that is the degradation experiment (its Fig. 4 and Fig. 6).
-Here a plain block is the same class built with `shortcut=None`, so the two can never
-differ in anything else.
+**The shortcut.** Most blocks keep the shape of their input, and the $+\,x$ is the identity:
+no parameters, no computation. The first block of every stage after the first halves the
+feature map (stride 2) and widens it, so $x$ must be made to fit, by zero-padding or by a $1 \times 1$ projection $W_s$ (eq. 2);
+the next chapter gives the paper's options A, B and C for that. In code, as in torchvision,
+the block's attribute `downsample` is `None` where the shortcut is the identity, and the module
+that makes $x$ fit where it is not:
+
+```python
+identity = x if self.downsample is None else self.downsample(x)
+```
+
+(What torchvision's `downsample` is and is not: the section after the bottleneck.)
+
+**Plain blocks.** Each block has a *plain* counterpart, the paper's "plain network": the same
+layers with no shortcut, $y = \sigma(\mathcal{F}(x))$. Here it is the same class built with
+`plain=True`, so the two can never differ in anything else. The paper compares plain and
+residual networks that differ in the shortcuts only. On CIFAR-10 it uses option A, "so our
+residual models have exactly the same depth, width, and number of parameters as the plain
+counterparts" (Sec. 4.2); on ImageNet, the ResNet-18/34 of its Table 2 and Fig. 4 use option A
+too, "so they have no extra parameter compared to the plain counterparts" (Sec. 4.1).
 
 The attribute names (`conv1`, `bn1`, …, `downsample`) are torchvision's, so torchvision's
-checkpoints load into these blocks as they are.
+checkpoints load into these blocks as they are (with option B, the default of the ImageNet builders; an
+option A block has no `downsample` weights to load).
 """
-
-from typing import Optional
 
 import torch
 from torch import nn
 
-from labml_resnet.shortcuts import conv1x1, conv3x3, make_shortcut
+from labml_resnet.shortcuts import make_shortcut
+
+
+#
+# ## Two convolution helpers
+#
+# Every convolution of a ResNet is followed by batch normalization (the paper, Sec. 3.4: "right
+# after each convolution and before activation"; what goes wrong without it:
+# [Common pitfalls](pitfalls.md#no-batch-norm)). Batch normalization subtracts the per-channel
+# mean, so a convolution bias would be cancelled straight away: `bias=False`, as in
+# torchvision's helpers of the same names. (labml-nn keeps the biases; they cost parameters and
+# do nothing.)
+def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
+    # padding 1 keeps $H \times W$ at stride 1; at stride 2 a side $n$ becomes $\lceil n / 2 \rceil$
+    # (the output-size formula is in the shapes chapter)
+    return nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False)
+
+
+def conv1x1(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
+    # A 1×1 convolution mixes channels at each pixel; with stride 2 it also keeps every other pixel
+    return nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False)
 
 
 class BasicBlock(nn.Module):
@@ -48,8 +88,9 @@ class BasicBlock(nn.Module):
     ## The basic block
 
     $\mathcal{F}(x) = \mathrm{BN}(W_2\, \sigma(\mathrm{BN}(W_1 x)))$ with two $3 \times 3$
-    convolutions $W_1, W_2$, the paper's Fig. 2. The first convolution carries the stride,
-    so a stride-2 block halves the feature map on its way in.
+    convolutions $W_1, W_2$: the paper's Fig. 2, with a batch norm after each convolution.
+    The first convolution carries the stride, so a stride-2 block halves the feature map on its
+    way in.
     """
 
     # The output has `expansion × out_channels` channels; 1 here, 4 in the bottleneck.
@@ -57,15 +98,18 @@ class BasicBlock(nn.Module):
     expansion = 1
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1,
-                 shortcut: Optional[str] = "B"):
+                 shortcut: str = "B", plain: bool = False):
         r"""
         * `in_channels` is the number of channels of $x$
         * `out_channels` is the number of channels of both convolutions and of the output
         * `stride` is 2 in the first block of a stage that halves the feature map, else 1
-        * `shortcut` is the option `"A"`, `"B"` or `"C"` of the shortcuts chapter,
-          or `None` for the plain block without a shortcut
+        * `shortcut` is the option `"A"`, `"B"` or `"C"` of the shortcuts chapter: what
+          `downsample` is where the block changes shape (and, with `"C"`, everywhere)
+        * `plain` drops the shortcut: the plain block of the degradation experiment
         """
         super().__init__()
+        # Every layer is made here, once, so that it is registered and its weights are
+        # trained and saved; never in `forward` ([Common pitfalls](pitfalls.md#layers-in-forward)).
         # $W_1$: 3×3, carries the stride
         self.conv1 = conv3x3(in_channels, out_channels, stride)
         self.bn1 = nn.BatchNorm2d(out_channels)
@@ -75,22 +119,27 @@ class BasicBlock(nn.Module):
         self.conv2 = conv3x3(out_channels, out_channels)
         # The last batch norm of $\mathcal{F}$; `zero_init_residual` sets its scale to 0
         self.bn2 = nn.BatchNorm2d(out_channels)
-        # The shortcut. torchvision calls it `downsample` even where it is the identity;
-        # we keep the name so that state-dict keys match (`layer2.0.downsample.0.weight`)
-        self.downsample = None if shortcut is None else make_shortcut(shortcut, in_channels, out_channels, stride)
+        # The shortcut: `None` where it is the identity, as in torchvision, else the module of
+        # the shortcuts chapter that makes $x$ fit; a plain block has none at all
+        self.plain = plain
+        self.downsample = None if plain else make_shortcut(shortcut, in_channels, out_channels, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         r"""
-        `x` is `[B, in_channels, H, W]`; the output is `[B, out_channels, H / stride, W / stride]`.
+        `x` is `[B, in_channels, H, W]`; the output is
+        `[B, out_channels, ceil(H / stride), ceil(W / stride)]`.
         """
+        # The shortcut: $x$ itself, or $x$ made to fit where the block changes shape
+        identity = x if self.downsample is None else self.downsample(x)
         # $\sigma(\mathrm{BN}(W_1 x))$
         out = self.relu(self.bn1(self.conv1(x)))
         # $\mathcal{F}(x) = \mathrm{BN}(W_2 \cdot)$: no ReLU yet, it comes after the addition
         out = self.bn2(self.conv2(out))
-        # $\mathcal{F}(x) + \text{shortcut}(x)$; a plain block skips this line
-        if self.downsample is not None:
-            out = out + self.downsample(x)
-        # $y = \sigma(\cdot)$
+        # $\mathcal{F}(x) + x$, unless this is a plain block
+        if not self.plain:
+            out = out + identity
+        # $\sigma(\cdot)$ of the sum. `out` carries both convolutions; a ReLU of `x` here would
+        # throw them away ([Common pitfalls](pitfalls.md#relu-placement))
         return self.relu(out)
 
     def last_bn(self) -> nn.BatchNorm2d:
@@ -121,14 +170,15 @@ class Bottleneck(nn.Module):
     expansion = 4
 
     def __init__(self, in_channels: int, bottleneck_channels: int, stride: int = 1,
-                 shortcut: Optional[str] = "B", stride_on: str = "1x1"):
+                 shortcut: str = "B", stride_on: str = "1x1", plain: bool = False):
         r"""
         * `in_channels` is the number of channels of $x$
         * `bottleneck_channels` is the reduced width of the $1 \times 1$ and $3 \times 3$
           convolutions; the output has `4 * bottleneck_channels` channels
         * `stride` is 2 in the first block of a stage that halves the feature map, else 1
-        * `shortcut` is `"A"`, `"B"`, `"C"`, or `None` for the plain block
+        * `shortcut` is `"A"`, `"B"` or `"C"`, as in the basic block
         * `stride_on` is `"1x1"` (the paper) or `"3x3"` (torchvision's "V1.5")
+        * `plain` drops the shortcut
         """
         super().__init__()
         if stride_on not in ("1x1", "3x3"):
@@ -147,23 +197,26 @@ class Bottleneck(nn.Module):
         # The last batch norm of $\mathcal{F}$, after the third convolution
         self.bn3 = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
-        # The shortcut, as in the basic block
-        self.downsample = None if shortcut is None else make_shortcut(shortcut, in_channels, out_channels, stride)
+        # No shortcut in a plain block; `None` for the identity, as in the basic block
+        self.plain = plain
+        self.downsample = None if plain else make_shortcut(shortcut, in_channels, out_channels, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         r"""
         `x` is `[B, in_channels, H, W]`; the output is
-        `[B, 4 * bottleneck_channels, H / stride, W / stride]`.
+        `[B, 4 * bottleneck_channels, ceil(H / stride), ceil(W / stride)]`.
         """
+        # The shortcut, as in the basic block
+        identity = x if self.downsample is None else self.downsample(x)
         # Reduce: `[B, bottleneck_channels, H', W']`
         out = self.relu(self.bn1(self.conv1(x)))
         # Transform at the reduced width
         out = self.relu(self.bn2(self.conv2(out)))
         # Expand: $\mathcal{F}(x)$ is `[B, 4 * bottleneck_channels, H', W']`
         out = self.bn3(self.conv3(out))
-        # Add the shortcut, unless this is a plain block
-        if self.downsample is not None:
-            out = out + self.downsample(x)
+        # Add the shortcut, unless this is a plain block; then the ReLU of the sum
+        if not self.plain:
+            out = out + identity
         return self.relu(out)
 
     def last_bn(self) -> nn.BatchNorm2d:
@@ -172,13 +225,68 @@ class Bottleneck(nn.Module):
 
 
 #
+# ## What is `downsample`?
+#
+# Readers of torchvision's `models/resnet.py` meet `downsample` in every block. Directly:
+#
+# * **It is not a PyTorch layer.** `torch.nn` has no `downsample`; it is the name torchvision
+#   chose for the attribute that holds a block's shortcut module, and we keep it so that
+#   state-dict keys such as `layer2.0.downsample.0.weight` match torchvision's checkpoints.
+# * **torchvision's `ResNet._make_layer` builds it**, once per stage, for the stage's first
+#   block: a $1 \times 1$ convolution with the stage's stride and a batch norm, when
+#   `stride != 1 or self.inplanes != planes * block.expansion`, that is when the block changes
+#   the shape of its input. It passes it to the block's constructor; every other block gets
+#   `None`. Here `make_shortcut` (next chapter) makes the same decision for option B.
+# * **`None` means the identity.** torchvision's `forward` sets `identity = x` and replaces it
+#   by `self.downsample(x)` only `if self.downsample is not None`; then `out += identity`.
+#   The blocks above do the same. (A block that must change shape but gets `None` fails at the
+#   addition: [Common pitfalls](pitfalls.md#shortcut-shape).)
+# * **It is not pooling.** In torchvision (and in option B here) it is a strided $1 \times 1$
+#   convolution and a batch norm: it keeps every other pixel and learns a mix of channels;
+#   nothing is averaged or maxed. Option A's zero-padding shortcut subsamples without pooling too.
+# * **The name is a misnomer where it only widens.** In ResNet-50, `layer1.0` turns the stem's
+#   64 channels into 256 at stride 1. Its `downsample` is a $1 \times 1$ projection from 64 to
+#   256 channels with stride 1, and it downsamples nothing. (torchvision's comment in
+#   `BasicBlock.__init__` says where the name comes from: "Both self.conv1 and
+#   self.downsample layers downsample the input when stride != 1".)
+#
+# `tests/test_blocks.py` checks each point against the installed torchvision.
+
+#
 # ## Exercises
 #
-# 1. Build `BasicBlock(64, 128, stride=2, shortcut="A")` and `shortcut="B"`. Which has more
-#    parameters, and by how many? *Hint:* `sum(p.numel() for p in block.parameters())`.
-# 2. Feed a `[2, 64, 56, 56]` tensor to `Bottleneck(64, 64, stride=2, stride_on=s)` for both
-#    values of `s`. The output shapes agree; where do the intermediate shapes differ?
-#    *Hint:* register a forward hook on `conv2`, or read the shapes chapter's trace.
-# 3. Why is the ReLU applied after the addition and not to $\mathcal{F}(x)$ alone?
-#    *Hint:* what would $\sigma(\mathcal{F}(x)) + x$ be able to represent that $\mathcal{F}(x) + x$
-#    can, and what not? The pre-activation chapter comes back to this question.
+# 1. **Options A and B in numbers.** Build `BasicBlock(64, 128, stride=2, shortcut="A")` and
+#    the same block with `shortcut="B"`. Which has more parameters, and how many more?
+#    *Hint:* `sum(p.numel() for p in block.parameters())`.
+#
+#     ??? success "Answer"
+#
+#         Option B, by $64 \cdot 128 + 2 \cdot 128 = 8{,}448$: the weights of the $1 \times 1$
+#         projection from 64 to 128 channels (no bias) and the scale and shift of its batch norm.
+#         Option A's zero-padding has no parameters. (`tests/test_blocks.py` checks the number.)
+#
+# 2. **Where the stride goes.** Feed a `[2, 64, 56, 56]` tensor to
+#    `Bottleneck(64, 64, stride=2, stride_on=s)` for both values of `s`. The output shapes
+#    agree; where do the intermediate shapes differ? *Hint:* register a forward hook on
+#    `conv1` and `conv2`.
+#
+#     ??? success "Answer"
+#
+#         Both give `[2, 256, 28, 28]`. With `"1x1"` (the paper's) `conv1` already outputs
+#         `[2, 64, 28, 28]`, so the $3 \times 3$ runs on 28×28 maps. With `"3x3"` (torchvision's)
+#         `conv1` outputs `[2, 64, 56, 56]` and the $3 \times 3$ takes 56×56 maps to 28×28.
+#         (`tests/test_blocks.py` checks these shapes.)
+#
+# 3. **Why the ReLU comes after the addition.** Suppose the block's last ReLU moved onto the
+#    residual: $y = x + \sigma(\mathcal{F}(x))$. What could a block then no longer do to its
+#    input? *Hint:* what sign can $\sigma(\mathcal{F}(x))$ have?
+#
+#     ??? success "Answer"
+#
+#         It could never decrease an activation: $\sigma(\mathcal{F}(x)) \ge 0$, so $y \ge x$
+#         everywhere, and a stack of such blocks can only add. The pre-activation paper tried this
+#         ("ReLU before addition", its Fig. 4(c)): "this leads to a non-negative output from the
+#         transform $\mathcal{F}$, while intuitively a 'residual' function should take values in
+#         $(-\infty, +\infty)$. As a result, the forward propagated signal is monotonically
+#         increasing", and it trained to a higher test error than the original block (that paper's
+#         Table 2). The pre-activation chapter shows the order it chose instead.

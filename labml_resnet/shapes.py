@@ -1,14 +1,13 @@
 r"""
 ---
 title: Shapes and costs
-description: The output-size formula, a layer-by-layer shape trace with forward hooks, and parameter and multiply-add counts checked against the paper's tables.
+description: The output-size formula (defaults, "same" padding, odd and non-square sides), a layer-by-layer shape trace with forward hooks, one block worked by hand, and parameter and multiply-add counts checked against the paper's tables.
 ---
 
 # Shapes and costs
 
-Every number in this chapter is computed by the code below when the site is built, and the
-tests check the same functions against the paper's tables. Nothing here is typed in by hand
-except the paper's own figures, which are quoted beside ours.
+Every number in this chapter is computed by the code below when the site is built, or checked
+by a test (`tests/test_shapes.py`); the paper's own figures are quoted beside ours.
 
 ## The output-size formula
 
@@ -17,12 +16,35 @@ turns a side of $n$ pixels into
 
 $$n' = \left\lfloor \frac{n + 2p - d(k - 1) - 1}{s} \right\rfloor + 1$$
 
-pixels. With $k = 3$, $p = 1$ (and $d = 1$): stride 1 keeps $n$, stride 2 gives
-$\lceil n / 2 \rceil$, which is why every $3 \times 3$ convolution in a ResNet has padding 1.
+pixels: the padded side has $n + 2p$ pixels, one window spans $d(k - 1) + 1$ of them, and
+after the first window, $\lfloor \cdot / s \rfloor$ more fit in steps of $s$. With $k = 3$,
+$p = 1$ (and $d = 1$): stride 1 keeps $n$, stride 2 gives $\lceil n / 2 \rceil$, which is why
+every $3 \times 3$ convolution in a ResNet has padding 1.
+
+**One side at a time.** PyTorch's images are `[B, C, H, W]`: batch, channels, height, width.
+The formula applies to $H$ and to $W$ separately, each with its own $k$, $s$, $p$ and $d$
+(a single number, as in `kernel_size=3`, is used for both). A 320×240 photo, 320 pixels wide
+and 240 high, is a `[B, 3, 240, 320]` tensor, although PIL's `Image.size` says `(320, 240)`:
+PIL puts the width first.
+
+**Defaults.** A convolution's `stride` defaults to 1; a pooling layer's defaults to its
+`kernel_size` (PyTorch's documentation of `nn.MaxPool2d`: "Default value is `kernel_size`").
+So `nn.MaxPool2d(2)` is `nn.MaxPool2d(2, stride=2)` and halves each side, while
+`nn.Conv2d(c_in, c_out, 2)` moves one pixel at a time and gives $n - 1$. Padding defaults to
+0 in both, and dilation to 1 (`nn.AvgPool2d` has no dilation).
+
+**The floor.** Pixels that do not fill a whole window are dropped: `nn.MaxPool2d(2)` on a 7×7
+map gives $\lfloor (7 - 2) / 2 \rfloor + 1 = 3$, and the seventh row and column are never read
+(`ceil_mode=True` rounds up instead, to 4). ResNet's stride-2 layers all round *up*: the
+$7 \times 7$ stem convolution with padding 3, the $3 \times 3$ max-pool and convolutions with
+padding 1, and the $1 \times 1$ projection with padding 0 each give
+$\lfloor (n - 1) / 2 \rfloor + 1 = \lceil n / 2 \rceil$ (7 → 4), and so does option A's
+`x[:, :, ::2, ::2]`. A block's branch and its shortcut therefore agree on odd sides too.
 """
 
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable
 
 import torch
 from torch import nn
@@ -30,6 +52,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import labml_resnet.preact as preact
 import labml_resnet.resnet as resnet
+from labml_resnet._site import markdown_writer
 
 
 def conv_output_size(n: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
@@ -38,6 +61,68 @@ def conv_output_size(n: int, kernel_size: int, stride: int = 1, padding: int = 0
     It holds for `nn.Conv2d`, `nn.MaxPool2d` and `nn.AvgPool2d` (with `ceil_mode=False`).
     """
     return (n + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+#
+# ### `padding="valid"` and `padding="same"`
+#
+# `nn.Conv2d` also takes its padding as a word. `"valid"` is padding 0: the kernel visits
+# only the positions where it fits whole. `"same"` pads so that the output has the input's
+# size, which at stride 1 takes $d(k - 1)$ pixels of padding along each dimension, split
+# between its two ends. At a larger stride no
+# padding could keep the size, and PyTorch refuses:
+# `nn.Conv2d(8, 8, 3, stride=2, padding="same")` raises
+# `ValueError: padding='same' is not supported for strided convolutions`.
+# When $d(k - 1)$ is odd (an even kernel with an odd dilation, such as the default 1), the two
+# ends cannot get the same padding: PyTorch puts the smaller half before and the larger after,
+# so the extra pixel goes at the bottom and on the right (and it warns that it may have to make
+# a zero-padded copy of the input). The function below is that rule; a test compares it with
+# PyTorch.
+def same_padding(kernel_size: int, dilation: int = 1) -> tuple[int, int]:
+    r"""
+    The pixels `padding="same"` adds to one side at stride 1: `(before, after)`, before being
+    the top or the left. `same_padding(3)` is `(1, 1)`, `same_padding(4)` is `(1, 2)`.
+    """
+    total = dilation * (kernel_size - 1)
+    return total // 2, total - total // 2
+
+
+#
+# ### A non-square image, by hand
+#
+# The question every small network in a blog post has to answer is what to write for the
+# classifier's `in_features`: the channels times the height times the width of the last
+# feature map, $C \cdot H' \cdot W'$. Here is such a network for 320×240 photos, with the
+# answer worked out by applying the formula to $H = 240$ and $W = 320$ in turn:
+#
+# <!-- md: labml_resnet.shapes.small_cnn_table_markdown() -->
+#
+# The last max-pool floors both sides (27 → 13 and 37 → 18). A batch with height and width
+# swapped, `[B, 3, 320, 240]`, runs without complaint: both sides go through the same layers,
+# the product is the same, and the network quietly sees every image transposed. And the
+# number holds for one input size only (exercise 4). A ResNet never has to ask: global average
+# pooling gives $C$ numbers whatever $H$ and $W$ are (see the pitfall
+# [a classifier sized by hand](pitfalls.md#classifier-by-hand)).
+def small_cnn(num_classes: int = 10) -> nn.Sequential:
+    r"""A blog-style network: `[B, 3, 240, 320]` in (240 high, 320 wide), `[B, num_classes]` out."""
+    return nn.Sequential(OrderedDict(
+        # 3×3 with padding 1 keeps both sides
+        conv1=nn.Conv2d(3, 16, kernel_size=3, padding=1), relu1=nn.ReLU(),
+        # The stride defaults to the kernel size: halves both sides
+        pool1=nn.MaxPool2d(2),
+        # 5×5 without padding: H and W each lose k − 1 = 4 pixels
+        conv2=nn.Conv2d(16, 32, kernel_size=5), relu2=nn.ReLU(),
+        pool2=nn.MaxPool2d(2),
+        conv3=nn.Conv2d(32, 64, kernel_size=5), relu3=nn.ReLU(),
+        pool3=nn.MaxPool2d(2),
+        conv4=nn.Conv2d(64, 128, kernel_size=3, padding=1), relu4=nn.ReLU(),
+        # Odd sides: the floor drops the last row and column
+        pool4=nn.MaxPool2d(2),
+        # `[B, C, H', W']` → `[B, C · H' · W']`, keeping the batch dimension
+        flatten=nn.Flatten(),
+        # C · H' · W' from the table above: right for 240×320 inputs only
+        fc=nn.Linear(128 * 13 * 18, num_classes),
+    ))
 
 
 #
@@ -110,23 +195,49 @@ def stage_sizes(model: nn.Module, image_size: int) -> dict[str, int]:
 # ## Counting parameters and multiply-adds
 #
 # Parameters are the elements of `model.parameters()`; batch norm's running statistics are
-# buffers and not counted, as in the paper and torchvision.
+# buffers and not counted. torchvision counts the same way: the `num_params` it lists for
+# its pretrained weights (25,557,032 for ResNet-50) is this sum.
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
 # Multiply-adds are counted by `torch.utils.flop_counter`, which intercepts every
-# convolution and matrix product and adds up its FLOPs from the shapes alone. It counts a
-# multiply-add as 2 FLOPs, and the paper's "FLOPs" in its Table 1 are multiply-adds,
-# so we halve it. Only convolutions and the fully connected layer are counted, as in the paper:
-# batch norm, ReLU, pooling and the shortcut additions are not. On the `meta` device nothing is
-# computed, so even ResNet-152 is counted in milliseconds.
-def count_macs(model: nn.Module, image_size: int = 224) -> int:
+# convolution and matrix product and works out its FLOPs from the shapes alone, 2 per
+# multiply-add. The paper's "FLOPs" are multiply-adds ("Our 34-layer baseline has 3.6
+# billion FLOPs (multiply-adds)", Section 3.3), so we halve the count. `FlopCounterMode` has
+# formulas for convolutions and matrix products (the fully connected layer), not for batch
+# norm, ReLU, pooling or the shortcut additions, so those count nothing; the paper does not say
+# what it counted. On the `meta` device tensors have shapes but no data, so even ResNet-152 is
+# counted without computing anything or storing a single activation.
+def _flop_counter(model: nn.Module, image_size: int) -> FlopCounterMode:
+    # One forward pass of one image under the counter
     device = next(model.parameters()).device
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         model.eval()(torch.zeros(1, 3, image_size, image_size, device=device))
-    return counter.get_total_flops() // 2
+    return counter
+
+
+def count_macs(model: nn.Module, image_size: int = 224) -> int:
+    r"""Multiply-adds of one forward pass of one `image_size`×`image_size` image."""
+    return _flop_counter(model, image_size).get_total_flops() // 2
+
+
+def macs_per_layer(model: nn.Module, image_size: int = 224) -> dict[str, int]:
+    r"""
+    The same count, layer by layer: `{"conv1": 118013952, "layer1.0.conv1": …}`, for the
+    leaf modules that count anything (convolutions and `fc`).
+    """
+    counter = _flop_counter(model, image_size)
+    # The counter names a layer after the model's class and its path: `ResNet.layer1.0.conv1`
+    prefix = type(model).__name__ + "."
+    leaves = {name for name, module in model.named_modules() if next(module.children(), None) is None}
+    counts = {}
+    for name, flops_by_op in counter.get_flop_counts().items():
+        name = name.removeprefix(prefix)
+        if name in leaves:
+            counts[name] = sum(flops_by_op.values()) // 2
+    return counts
 
 
 def on_meta(build: Callable[[], nn.Module]) -> nn.Module:
@@ -136,16 +247,55 @@ def on_meta(build: Callable[[], nn.Module]) -> nn.Module:
 
 
 #
+# ### One block by hand
+#
+# A convolution computes, for each of its $C_{out}$ output channels at each of its $H' W'$
+# output positions, a weighted sum over a $k \times k$ window of all $C_{in}$ input channels:
+# $k^2 C_{in}$ multiply-adds each. In all,
+#
+# $$\text{multiply-adds} = k^2 \cdot C_{in} \cdot C_{out} \cdot H' \cdot W'$$
+#
+# (the bias, where there is one, adds $C_{out} H' W'$ additions, which are not counted). The
+# positions are the *output's*: a stride-2 layer reads the large map but does a quarter of the
+# work of the same layer at stride 1.
+#
+# Here is the first block of ResNet-18's second stage, `layer2.0`, layer by layer: a basic
+# block from 64 channels at 56×56 to 128 channels at 28×28, with an option B projection
+# shortcut beside it. The table is generated from the shape trace, and the build stops if a
+# number in its last column differs from `FlopCounterMode`'s count of that layer:
+#
+# <!-- md: labml_resnet.shapes.block_walkthrough_markdown("resnet18", "layer2.0", 224) -->
+#
+# `conv1` carries the stride and takes the side from 56 to 28. `conv2` costs twice as much
+# with the same output: its input has 128 channels, not 64. The projection `downsample.0`
+# sees the same channels and positions as `conv1` and costs a ninth of it, $1^2$ against
+# $3^2$. Batch norm and ReLU keep the shape and count nothing, and neither does the addition
+# $\mathcal{F}(x) + W_s x$, which is not a module and so has no row: it comes just before the
+# last ReLU, where the branch and the shortcut meet at 128 × 28 × 28. (The rows are in the
+# order the layers run.)
+# The ResNet-18 table below has the same shapes, and the sum is this block's share of the
+# ResNet-18 total in the multiply-adds table.
+
+#
 # ## Generated tables
 #
 # The functions below write the tables of this chapter as Markdown; the site calls them
-# when it is built. First, a layer-by-layer walk-through: every convolution and pooling layer
-# with the output-size formula applied to its input.
-def _formula(module: nn.Module, n: int) -> str:
-    # The formula with this layer's numbers, as plain text: ⌊(n + 2p − d(k − 1) − 1) / s⌋ + 1
-    pair = lambda v: v[0] if isinstance(v, tuple) else v  # noqa: E731 (square kernels only)
-    k, s, p = pair(module.kernel_size), pair(module.stride), pair(module.padding)
-    d = pair(getattr(module, "dilation", 1))
+# when it is built.
+def _builder(model_name: str) -> Callable[..., nn.Module]:
+    # A network of this package by name: `resnet18`, …, `preact_resnet164`
+    return getattr(resnet, model_name, None) or getattr(preact, model_name)
+
+
+def _side(value, axis: int) -> int:
+    # PyTorch keeps a layer's sizes as a number or an `(H, W)` pair
+    return value[axis] if isinstance(value, tuple) else value
+
+
+def _formula(module: nn.Module, n: int, axis: int = 1) -> str:
+    # The formula with this layer's numbers along `axis` (0: H, 1: W), as plain text:
+    # ⌊(n + 2p − d(k − 1) − 1) / s⌋ + 1
+    k, s, p = (_side(getattr(module, a), axis) for a in ("kernel_size", "stride", "padding"))
+    d = _side(getattr(module, "dilation", 1), axis)
     out = conv_output_size(n, k, s, p, d)
     dilation = f"{d}·" if d != 1 else ""
     return f"⌊({n} + 2·{p} − {dilation}({k} − 1) − 1) / {s}⌋ + 1 = {out}"
@@ -156,30 +306,102 @@ def _shape(shape: tuple[int, ...]) -> str:
     return " × ".join(str(d) for d in shape[1:])
 
 
+def _kind(module: nn.Module) -> str:
+    # `3×3 conv, 64 → 128, /2` or `2×2 max-pool, /2`, as in the paper's figures: no `/1`
+    k, s = _side(module.kernel_size, 0), _side(module.stride, 0)
+    stride = f", /{s}" if s != 1 else ""
+    if isinstance(module, nn.Conv2d):
+        return f"{k}×{k} conv, {module.in_channels} → {module.out_channels}{stride}"
+    return f"{k}×{k} max-pool{stride}"
+
+
+def _conv_macs(module: nn.Conv2d, out_shape: tuple[int, ...]) -> tuple[int, str]:
+    # $k^2 \cdot C_{in} \cdot C_{out} \cdot H' \cdot W'$ for one image, and the product written out
+    k_h, k_w = module.kernel_size
+    c_in, c_out = module.in_channels // module.groups, module.out_channels
+    h, w = out_shape[-2:]
+    macs = k_h * k_w * c_in * c_out * h * w
+    kernel = f"{k_h}²" if k_h == k_w else f"{k_h}·{k_w}"
+    return macs, f"{kernel}·{c_in}·{c_out}·{h}·{w} = {macs:,}"
+
+
+@markdown_writer
 def shape_table_markdown(model_name: str, image_size: int) -> str:
     r"""
     Markdown table of the layers of `model_name` (a builder of this package) that change
     shape or define it: convolutions, pooling and the classifier, with the formula applied.
     """
-    builder = getattr(resnet, model_name, None) or getattr(preact, model_name)
-    model = on_meta(builder)
+    model = on_meta(_builder(model_name))
     rows = ["| layer | kind | input | output | output side |", "|---|---|---|---|---|"]
     for row in shape_trace(model, (1, 3, image_size, image_size)):
         module = row.module
         if isinstance(module, (nn.Conv2d, nn.MaxPool2d)):
-            pair = lambda v: v[0] if isinstance(v, tuple) else v  # noqa: E731
-            kind = (f"{pair(module.kernel_size)}×{pair(module.kernel_size)} "
-                    f"{'conv' if isinstance(module, nn.Conv2d) else 'max-pool'}, /{pair(module.stride)}")
-            side = _formula(module, row.in_shape[-1])
-        elif isinstance(module, (nn.AdaptiveAvgPool2d, nn.Linear)):
-            kind = "global average pool" if isinstance(module, nn.AdaptiveAvgPool2d) else "fully connected"
-            side = "1" if isinstance(module, nn.AdaptiveAvgPool2d) else "—"
+            kind, side = _kind(module), _formula(module, row.in_shape[-1])
+        elif isinstance(module, nn.AdaptiveAvgPool2d):
+            kind, side = "global average pool", "1"
+        elif isinstance(module, nn.Linear):
+            kind, side = "fully connected", "—"
         elif type(module).__name__ == "ZeroPadShortcut":
             kind, side = f"zero-pad shortcut, /{module.stride}", f"⌈{row.in_shape[-1]} / {module.stride}⌉ = {row.out_shape[-1]}"
         else:
             # Batch norm, ReLU and identities keep the shape
             continue
         rows.append(f"| `{row.name}` | {kind} | {_shape(row.in_shape)} | {_shape(row.out_shape)} | {side} |")
+    return "\n".join(rows)
+
+
+# The non-square walk-through: $H$ and $W$ side by side, down to `in_features`.
+@markdown_writer
+def small_cnn_table_markdown() -> str:
+    r"""Markdown table: `small_cnn` on a `[1, 3, 240, 320]` input, the formula applied to each side."""
+    model = small_cnn()
+    rows = ["| layer | kind | output | $H$ | $W$ |", "|---|---|---|---|---|"]
+    for row in shape_trace(model, (1, 3, 240, 320)):
+        module = row.module
+        if isinstance(module, (nn.Conv2d, nn.MaxPool2d)):
+            padding = _side(module.padding, 0)
+            kind = _kind(module) + (f", padding {padding}" if padding else "")
+            rows.append(f"| `{row.name}` | {kind} | {_shape(row.out_shape)} | "
+                        f"{_formula(module, row.in_shape[2], 0)} | {_formula(module, row.in_shape[3], 1)} |")
+        elif isinstance(module, nn.Flatten):
+            c, h, w = row.in_shape[1:]
+            rows.append(f"| `{row.name}` | flatten | {row.out_shape[1]:,} | "
+                        f"$C \\cdot H' \\cdot W'$ = {c}·{h}·{w} = {c * h * w:,} | |")
+        elif isinstance(module, nn.Linear):
+            rows.append(f"| `{row.name}` | fully connected, `in_features={module.in_features}` "
+                        f"| {row.out_shape[1]} | | |")
+    return "\n".join(rows)
+
+
+# One block, layer by layer, with each convolution's multiply-adds written out and checked.
+@markdown_writer
+def block_walkthrough_markdown(model_name: str, block_name: str, image_size: int) -> str:
+    r"""
+    Markdown table: every layer of the block `block_name` (e.g. `"layer2.0"`) of `model_name`,
+    its output shape and, for a convolution, $k^2 \cdot C_{in} \cdot C_{out} \cdot H' \cdot W'$
+    written out and summed. Raises if a product differs from `FlopCounterMode`'s count.
+    """
+    model = on_meta(_builder(model_name))
+    counted = macs_per_layer(model, image_size)
+    trace = [row for row in shape_trace(model, (1, 3, image_size, image_size))
+             if row.name.startswith(block_name + ".")]
+    rows = ["| layer | what it does | output | output side | multiply-adds $k^2 \\cdot C_{in} \\cdot C_{out} \\cdot H' \\cdot W'$ |",
+            "|---|---|---|---|---:|",
+            f"| input | | {_shape(trace[0].in_shape)} | | |"]
+    total = 0
+    for row in trace:
+        module, name = row.module, f"`{row.name.removeprefix(block_name + '.')}`"
+        if isinstance(module, nn.Conv2d):
+            macs, written = _conv_macs(module, row.out_shape)
+            if macs != counted[row.name]:
+                raise AssertionError(f"{row.name}: {written}, but FlopCounterMode counts {counted[row.name]:,}")
+            total += macs
+            rows.append(f"| {name} | {_kind(module)}, padding {_side(module.padding, 0)} | "
+                        f"{_shape(row.out_shape)} | {_formula(module, row.in_shape[-1])} | {written} |")
+        else:
+            what = {nn.BatchNorm2d: "batch norm", nn.ReLU: "ReLU"}.get(type(module), type(module).__name__)
+            rows.append(f"| {name} | {what} | {_shape(row.out_shape)} | | — |")
+    rows.append(f"| **total** | | | | **{total:,}** |")
     return "\n".join(rows)
 
 
@@ -191,6 +413,7 @@ PAPER_CIFAR_PARAMS = {"resnet20": "0.27M", "resnet32": "0.46M", "resnet44": "0.6
                       "resnet56": "0.85M", "resnet110": "1.7M", "resnet1202": "19.4M"}
 
 
+@markdown_writer
 def parameter_table_markdown() -> str:
     r"""Markdown table: our parameter count of each network beside torchvision's or the paper's."""
     import torchvision
@@ -215,33 +438,61 @@ def parameter_table_markdown() -> str:
 
 #
 # Multiply-adds of the ImageNet networks at 224×224 against the paper's Table 1, with the
-# paper's stride placement, and torchvision's "V1.5" ResNet-50 for comparison.
+# paper's stride placement, and torchvision's networks (stride on the $3 \times 3$) beside them.
 PAPER_IMAGENET_GMACS = {"resnet18": 1.8, "resnet34": 3.6, "resnet50": 3.8, "resnet101": 7.6, "resnet152": 11.3}
 
 
+@markdown_writer
 def flop_table_markdown() -> str:
-    r"""Markdown table: multiply-adds (×10⁹) at 224×224, ours against the paper's Table 1."""
+    r"""Markdown table: multiply-adds (×10⁹) at 224×224, ours and torchvision's against the paper's Table 1."""
     import torchvision
 
-    rows = ["| network | multiply-adds ×10⁹ (this package) | paper, Table 1 | difference |",
-            "|---|---:|---:|---:|"]
+    rows = ["| network | this package (paper's stride placement) | paper, Table 1 | ours − paper "
+            "| torchvision (stride on the 3×3) |",
+            "|---|---:|---:|---:|---:|"]
     for name, paper in PAPER_IMAGENET_GMACS.items():
         ours = count_macs(on_meta(getattr(resnet, name))) / 1e9
-        rows.append(f"| {name} | {ours:.2f} | {paper} | {100 * (ours - paper) / paper:+.1f}% |")
-    v15 = count_macs(on_meta(lambda: resnet.resnet50(stride_on="3x3"))) / 1e9
-    tv = count_macs(on_meta(torchvision.models.resnet50)) / 1e9
-    rows.append(f"| resnet50, `stride_on=\"3x3\"` | {v15:.2f} | — | |")
-    rows.append(f"| torchvision `resnet50` (V1.5) | {tv:.2f} | — | |")
+        theirs = count_macs(on_meta(getattr(torchvision.models, name))) / 1e9
+        rows.append(f"| {name} | {ours:.2f} | {paper} | {100 * (ours - paper) / paper:+.1f}% | {theirs:.2f} |")
+    return "\n".join(rows)
+
+
+# Where the two stride placements differ, layer by layer.
+@markdown_writer
+def stride_placement_table_markdown(model_name: str) -> str:
+    r"""
+    Markdown table: the layers of the bottleneck network `model_name` whose multiply-adds
+    differ between `stride_on="1x1"` (the paper) and `"3x3"` (torchvision), and the total.
+    """
+    models = {on: on_meta(lambda on=on: getattr(resnet, model_name)(stride_on=on)) for on in ("1x1", "3x3")}
+    traces = {on: {row.name: row for row in shape_trace(model)} for on, model in models.items()}
+    macs = {on: macs_per_layer(model) for on, model in models.items()}
+    rows = ["| layer | kind | `stride_on=\"1x1\"` (paper) | `stride_on=\"3x3\"` (torchvision) | difference |",
+            "|---|---|---:|---:|---:|"]
+    total = 0
+    for name in macs["1x1"]:
+        if macs["1x1"][name] == macs["3x3"][name]:
+            continue
+        written = {on: _conv_macs(traces[on][name].module, traces[on][name].out_shape)[1] for on in models}
+        difference = macs["3x3"][name] - macs["1x1"][name]
+        total += difference
+        module = traces["1x1"][name].module
+        rows.append(f"| `{name}` | {_kind(module)} (paper) | {written['1x1']} | {written['3x3']} | {difference:+,} |")
+    # Every multiply-add of the difference is in the rows above
+    if total != count_macs(models["3x3"]) - count_macs(models["1x1"]):
+        raise AssertionError("the per-layer differences do not add up to the difference of the totals")
+    rows.append(f"| **total** | | {count_macs(models['1x1']):,} | {count_macs(models['3x3']):,} | **{total:+,}** |")
     return "\n".join(rows)
 
 
 # The small networks are cheap: multiply-adds and parameters of the CIFAR-10 ResNets at 32×32.
+@markdown_writer
 def cifar_cost_table_markdown() -> str:
     r"""Markdown table: parameters and multiply-adds of the CIFAR-10 networks at 32×32."""
     rows = ["| network | parameters | multiply-adds ×10⁶ |", "|---|---:|---:|"]
     for name in ("resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet1202",
                  "preact_resnet110", "preact_resnet164"):
-        model = on_meta(getattr(resnet, name, None) or getattr(preact, name))
+        model = on_meta(_builder(name))
         rows.append(f"| {name} | {count_parameters(model):,} | {count_macs(model, 32) / 1e6:.1f} |")
     return "\n".join(rows)
 
@@ -274,26 +525,89 @@ def cifar_cost_table_markdown() -> str:
 #
 # <!-- md: labml_resnet.shapes.parameter_table_markdown() -->
 #
-# The plain networks have exactly the parameters of the residual ones: option A adds none.
+# The plain networks have exactly the parameters of the residual ones: option A adds none. The
+# paper says so of its CIFAR-10 networks, "our residual models have exactly the same depth,
+# width, and number of parameters as the plain counterparts" (Section 4.2).
 #
 # ### Multiply-adds
 #
 # <!-- md: labml_resnet.shapes.flop_table_markdown() -->
 #
-# Moving the stride of ResNet-50's bottlenecks from the first $1 \times 1$ to the $3 \times 3$
-# makes each stage's first $3 \times 3$ run on the larger feature map, four times as many
-# positions: that is why the `stride_on="3x3"` row and torchvision's cost more than the
-# paper's `resnet50`.
+# Our counts are within 2% of the paper's Table 1. torchvision's column is its own `resnet*`
+# counted the same way, and agrees with the "GFLOPS" its documentation lists for its weights
+# (`meta["_ops"]`, 4.089 for ResNet-50): those are multiply-adds too. The basic-block networks
+# are the same in both; the bottleneck networks cost more in torchvision, and
+# `stride_on="3x3"` here counts exactly what torchvision's do.
+#
+# **Where the extra multiply-adds come from.** Moving the stride from the first $1 \times 1$
+# of a bottleneck to its $3 \times 3$ does not make the $3 \times 3$ any dearer: multiply-adds
+# scale with the *output* positions, and the strided $3 \times 3$ still outputs 28×28, 14×14
+# and 7×7. What changes is the first $1 \times 1$ in the first block of each later stage, which
+# no longer strides and so runs at its input's resolution: four times as many positions. For
+# ResNet-50 those are the only three layers whose counts differ:
+#
+# <!-- md: labml_resnet.shapes.stride_placement_table_markdown("resnet50") -->
+#
+# Each of the three rows is the same number: $C_{in} C_{out}$ grows four times from stage to
+# stage while $H' W'$ shrinks four times, so $256 \cdot 128 \cdot (56^2 - 28^2)$,
+# $512 \cdot 256 \cdot (28^2 - 14^2)$ and $1024 \cdot 512 \cdot (14^2 - 7^2)$ are equal.
+#
+# The CIFAR-10 networks, at 32×32:
 #
 # <!-- md: labml_resnet.shapes.cifar_cost_table_markdown() -->
 
 #
 # ## Exercises
 #
-# 1. Check the formula against PyTorch for a $7 \times 7$ convolution with stride 2 and
-#    padding 3 on 225 pixels. *Hint:* `nn.Conv2d(3, 8, 7, 2, 3)(torch.zeros(1, 3, 225, 225)).shape`.
-# 2. Trace `labml_nn.resnet.ResNetBase([3, 3, 3], [16, 32, 64], first_kernel_size=3)` with
-#    `shape_trace` at 32×32. In which layers does the side change? *Hint:* the network chapter.
-# 3. Where do most of ResNet-50's multiply-adds go: $1 \times 1$ or $3 \times 3$
-#    convolutions? *Hint:* filter `shape_trace` rows by kernel size and multiply out
-#    $k^2 \cdot C_{in} \cdot C_{out} \cdot H' \cdot W'$.
+# 1. **The formula against PyTorch.** Check the formula for a $7 \times 7$ convolution with
+#    stride 2 and padding 3 on 225 pixels.
+#    *Hint:* `nn.Conv2d(3, 8, 7, 2, 3)(torch.zeros(1, 3, 225, 225)).shape`.
+#
+#     ??? success "Answer"
+#
+#         $\lfloor (225 + 2 \cdot 3 - (7 - 1) - 1) / 2 \rfloor + 1 = \lfloor 224 / 2 \rfloor + 1 = 113$,
+#         and PyTorch agrees: `torch.Size([1, 8, 113, 113])`. That is $\lceil 225 / 2 \rceil$: the
+#         stem rounds up, like every stride-2 layer of a ResNet. `stage_sizes(resnet18(), 225)` goes
+#         on from there: 113 after `conv1`, 57 after the max-pool and `layer1`, then 29, 15 and 8.
+#
+# 2. **labml-nn's network.** Trace `labml_nn.resnet.ResNetBase([3, 3, 3], [16, 32, 64],
+#    first_kernel_size=3)` with `shape_trace` at 32×32. In which layers does the side change?
+#    *Hint:* the network chapter.
+#
+#     ??? success "Answer"
+#
+#         In three: the stem convolution `conv` (32 → 16, it has stride 2), and in the first block
+#         `blocks.0.conv1` and its projection `blocks.0.shortcut.conv` (16 → 8). `blocks.3` and
+#         `blocks.6`, which start the second and third stages, have stride 1 and change only the
+#         channels (16 → 32 and 32 → 64): all three stages run at 8×8. That is the stride bug of
+#         the network chapter.
+#
+# 3. **1×1 or 3×3?** Where do most of ResNet-50's multiply-adds go: $1 \times 1$ or
+#    $3 \times 3$ convolutions? *Hint:* group `macs_per_layer(on_meta(resnet50))` by each
+#    layer's kernel size, or multiply out $k^2 \cdot C_{in} \cdot C_{out} \cdot H' \cdot W'$
+#    over the rows of `shape_trace`.
+#
+#     ??? success "Answer"
+#
+#         About half each. With the paper's stride placement, the $3 \times 3$ convolutions take
+#         1,849,688,064 (47.9%), the $1 \times 1$ convolutions of the residual branches
+#         1,528,561,664 (39.6%) and the four projection shortcuts 359,661,568 (9.3%): all
+#         $1 \times 1$ layers together take 1,888,223,232 (48.9%), a little more than the
+#         $3 \times 3$. The stem's $7 \times 7$ takes 118,013,952 (3.1%) and `fc` 2,048,000.
+#         Inside a block of width $C$ that keeps its shape, the two $1 \times 1$ layers cost
+#         $4C \cdot C + C \cdot 4C = 8C^2$ per position and the $3 \times 3$ costs $9C^2$; the
+#         projections tip the balance. With `stride_on="3x3"` the branches' $1 \times 1$ layers grow
+#         to 1,759,772,672, by the difference in the table above.
+#
+# 4. **A larger photo.** What must `in_features` of `small_cnn` be for 640×480 photos?
+#    *Hint:* `shape_trace(small_cnn()[:-2], (1, 3, 480, 640))` traces the layers before
+#    `flatten` and `fc`.
+#
+#     ??? success "Answer"
+#
+#         $H$ goes 480 → 240 → 236 → 118 → 114 → 57 → 28 and $W$ goes
+#         640 → 320 → 316 → 158 → 154 → 77 → 38 (the padded convolutions keep the side and are
+#         left out), so `in_features` must be $128 \cdot 28 \cdot 38 = 136{,}192$. The network as
+#         written fails on such a photo, in `fc`:
+#         `RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x136192 and 29952x10)`.
+#

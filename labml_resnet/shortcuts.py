@@ -1,7 +1,7 @@
 r"""
 ---
 title: Shortcut connections
-description: The identity shortcut and the paper's three options A, B and C for when a block changes shape, in PyTorch.
+description: The identity shortcut and the paper's options A, B and C for the blocks that change shape, in PyTorch.
 ---
 
 # Shortcut connections
@@ -9,48 +9,41 @@ description: The identity shortcut and the paper's three options A, B and C for 
 A residual block computes $y = \mathcal{F}(x, \{W_i\}) + x$ (eq. 1 of
 [Deep Residual Learning for Image Recognition](https://arxiv.org/abs/1512.03385)).
 The sum needs $\mathcal{F}(x)$ and $x$ to have the same shape. Inside a stage they do,
-and the shortcut is the **identity**: no parameters, no computation.
+and the shortcut is the **identity**: no parameters, no computation, and in code no module at
+all: a block whose `downsample` is `None` adds $x$ itself (the previous chapter).
 
-The first block of a stage halves the feature map (stride 2) and widens it (more channels),
-so $x$ no longer fits. Section 3.3 of the paper gives three ways out:
+The first block of every stage after the first halves the feature map (stride 2) and widens
+it (more channels), so $x$ no longer fits, and adding it anyway fails
+([Common pitfalls](pitfalls.md#shortcut-shape)). The paper's Section 3.3 gives two options: "When the dimensions
+increase (dotted line shortcuts in Fig. 3), we consider two options", A and B; Section 4.1
+adds a third, C, when it compares all three in its Table 3:
 
-* **Option A — zero-padding.** Subsample $x$ with stride 2 and append zero channels.
-  No parameters at all. The paper's CIFAR-10 networks (its Table 6) use this.
+* **Option A — zero-padding.** "The shortcut still performs identity mapping, with extra
+  zero entries padded for increasing dimensions. This option introduces no extra parameter".
+  Subsample $x$ with stride 2 and append zero channels. The paper uses it where it compares
+  residual networks with plain ones: ResNet-18/34 against plain-18/34 on ImageNet (its Table 2
+  and Fig. 4) and every CIFAR-10 network (Sec. 4.2).
 * **Option B — projection where the shape changes.** eq. (2),
-  $y = \mathcal{F}(x, \{W_i\}) + W_s x$, with $W_s$ a $1 \times 1$ convolution of stride 2
-  (plus batch normalization), used only in the blocks that change shape; identity elsewhere.
-  torchvision's ResNets are option B.
-* **Option C — projection everywhere.** Every block has its own $W_s$, even when the identity
-  would do.
+  $y = \mathcal{F}(x, \{W_i\}) + W_s x$, with $W_s$ "done by $1 \times 1$ convolutions" of
+  stride 2 (plus batch normalization, which follows every convolution in the paper), used only
+  in the blocks that change shape; identity elsewhere. The paper's ResNet-50/101/152 use it
+  ("We use option B for increasing dimensions"), and so do all of torchvision's ResNets.
+* **Option C — projection everywhere.** "(C) all shortcuts are projections": every block has
+  its own $W_s$, even where the identity would do.
 
-On ImageNet (the paper's Table 3) B is slightly better than A and C slightly better than B,
-and the paper concludes that projections "are not essential for addressing the degradation
-problem"; it keeps B because C costs parameters and time for little gain.
+In Table 3 (ResNet-34 on ImageNet) "B is slightly better than A" and "C is marginally better
+than B", and the paper concludes that "projection shortcuts are not essential for addressing
+the degradation problem"; it does not use C afterwards, "to reduce memory/time complexity and
+model sizes".
 
 <!-- figure: shortcut-options -->
-
-This chapter also holds the two convolution helpers every later chapter uses.
 """
+
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-
-#
-# ## Two convolution helpers
-#
-# Every convolution in a ResNet is followed by batch normalization, which subtracts the
-# per-channel mean, so a convolution bias would be cancelled straight away: `bias=False`.
-# (labml-nn keeps the biases; they cost parameters and do nothing.)
-def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
-    # padding 1 keeps $H \times W$ when stride is 1 and halves it when stride is 2
-    return nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False)
-
-
-def conv1x1(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
-    # A 1×1 convolution mixes channels at each pixel; with stride 2 it also keeps every other pixel
-    return nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False)
 
 
 class ZeroPadShortcut(nn.Module):
@@ -96,10 +89,10 @@ class ProjectionShortcut(nn.Sequential):
     r"""
     ## Options B and C: the projection shortcut
 
-    $W_s x$ of eq. (2): a $1 \times 1$ convolution with the block's stride, then batch
-    normalization, as in torchvision. It is an `nn.Sequential`, so its parameters are named
-    `downsample.0.weight` (the convolution) and `downsample.1.*` (the batch norm), the names
-    torchvision's checkpoints use.
+    $W_s x$ of eq. (2): a $1 \times 1$ convolution with the block's stride (no bias, since a
+    batch norm follows), then batch normalization, as in torchvision. It is an
+    `nn.Sequential`, so its parameters are named `downsample.0.weight` (the convolution) and
+    `downsample.1.*` (the batch norm), the names torchvision's checkpoints use.
     """
 
     def __init__(self, in_channels: int, out_channels: int, stride: int):
@@ -107,37 +100,75 @@ class ProjectionShortcut(nn.Sequential):
         * `in_channels`, `out_channels` are the channels of $x$ and of $\mathcal{F}(x)$
         * `stride` is the stride of the block
         """
-        super().__init__(conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
+        super().__init__(nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False),
+                         nn.BatchNorm2d(out_channels))
 
 
-def make_shortcut(option: str, in_channels: int, out_channels: int, stride: int) -> nn.Module:
+def check_shortcut_option(option: str, options: tuple[str, ...] = ("A", "B", "C")):
+    r"""
+    Refuses anything but the paper's options. `None` gets its own message: it does not mean
+    "no shortcut" (that is `plain=True`); inside a block, `downsample is None` is the identity.
+    """
+    if option not in options:
+        hint = "; for a network without shortcuts pass plain=True" if option is None else ""
+        allowed = ", ".join(map(repr, options[:-1])) + f" or {options[-1]!r}"
+        raise ValueError(f"shortcut must be {allowed}, not {option!r}{hint}")
+
+
+def make_shortcut(option: str, in_channels: int, out_channels: int, stride: int) -> Optional[nn.Module]:
     r"""
     ## Choosing the shortcut
 
-    Returns the shortcut of one block for `option` `"A"`, `"B"` or `"C"`. The identity is
-    `nn.Identity()`: it has no parameters, so it adds nothing to the state dict, and
-    `forward` can always add `shortcut(x)` without an `if`.
+    The `downsample` of one block for option `"A"`, `"B"` or `"C"`: `None` for the identity
+    (torchvision's convention: the block then adds $x$ itself), else the module that makes
+    $x$ fit. An identity has no parameters, so it adds nothing to the state dict either way.
     """
+    check_shortcut_option(option)
     # Does the block change the shape of its input?
     same_shape = stride == 1 and in_channels == out_channels
-    if option == "A":
-        # Identity inside a stage, zero-padding where the shape changes
-        return nn.Identity() if same_shape else ZeroPadShortcut(in_channels, out_channels, stride)
-    if option == "B":
-        # Identity inside a stage, a projection $W_s$ where the shape changes
-        return nn.Identity() if same_shape else ProjectionShortcut(in_channels, out_channels, stride)
     if option == "C":
         # A projection in every block
         return ProjectionShortcut(in_channels, out_channels, stride)
-    raise ValueError(f"shortcut must be 'A', 'B' or 'C', not {option!r}")
+    if same_shape:
+        # Options A and B: the identity inside a stage
+        return None
+    if option == "A":
+        # Zero-padding where the shape changes
+        return ZeroPadShortcut(in_channels, out_channels, stride)
+    # Option B: a projection $W_s$ where the shape changes
+    return ProjectionShortcut(in_channels, out_channels, stride)
 
 
 #
 # ## Exercises
 #
-# 1. Build `make_shortcut("A", 16, 32, 2)` and feed it a `[1, 16, 32, 32]` tensor of ones.
-#    Which channels of the output are zero? *Hint:* `F.pad` appended them at the end.
-# 2. Count the parameters that option C adds to a block with 64 input and output channels.
-#    *Hint:* a 1×1 convolution has `in × out` weights, batch norm 2 per channel.
-# 3. Why does `ZeroPadShortcut` subsample with `[::2]` rather than average 2×2 pixels?
-#    *Hint:* which input pixels does a 3×3 convolution with stride 2 and padding 1 centre on?
+# 1. **What zero-padding adds.** Build `make_shortcut("A", 16, 32, 2)` and feed it a
+#    `[1, 16, 32, 32]` tensor of ones. What is the output's shape, and which of its channels
+#    are zero? *Hint:* `F.pad` appended them at the end.
+#
+#     ??? success "Answer"
+#
+#         `[1, 32, 16, 16]`. Channels 0–15 are the subsampled input (all ones); channels 16–31, the
+#         last 16, are zero at every pixel. (`tests/test_shortcuts.py` checks it.)
+#
+# 2. **The price of option C.** Count the parameters that option C adds to a block with 64
+#    input and output channels. *Hint:* a $1 \times 1$ convolution without bias has
+#    `in × out` weights, a batch norm 2 per channel.
+#
+#     ??? success "Answer"
+#
+#         $64 \cdot 64 + 2 \cdot 64 = 4{,}224$, in a block whose two $3 \times 3$ convolutions
+#         already have $2 \cdot 9 \cdot 64^2 = 73{,}728$ weights. (`tests/test_shortcuts.py` checks
+#         both.)
+#
+# 3. **Why `[::2]`.** `ZeroPadShortcut` keeps every other pixel. Which input pixels does a
+#    $3 \times 3$ convolution with stride 2 and padding 1 centre its outputs on?
+#    *Hint:* output pixel $i$ covers input pixels $2i - 1$, $2i$ and $2i + 1$.
+#
+#     ??? success "Answer"
+#
+#         On input pixel $2i$: the even pixels $0, 2, 4, \ldots$, exactly the ones
+#         `x[:, :, ::2, ::2]` keeps. So at every output position the shortcut carries the input
+#         pixel that the residual branch is centred on, and the two summands line up. A $3 \times 3$
+#         convolution with stride 2 and padding 1 whose kernel is 1 at the centre and 0 elsewhere
+#         computes exactly `x[:, :, ::2, ::2]`; `tests/test_shortcuts.py` checks that too.

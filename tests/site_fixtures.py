@@ -22,10 +22,12 @@ SITE_URL = re.search(r"^site_url:\s*(\S+)", _CONFIG, re.M).group(1)
 REPO_URL = re.search(r"^repo_url:\s*(\S+)", _CONFIG, re.M).group(1)
 
 # Every page in reading order (page URLs relative to the site root): the order of the nav.
-PAGES = ["", "residual/", "shortcuts/", "blocks/", "resnet/", "preact/", "shapes/", "experiment/",
+PAGES = ["", "residual/", "blocks/", "shortcuts/", "resnet/", "preact/", "shapes/", "experiment/",
+         *(f"experiments/{name}/".replace("//", "/") for name in ("", "cifar10", "flags", "runs", "world", "display", "memory", "plot",
+                                               "reproduce", "records")),
          "api/", "pitfalls/", "results/", "glossary/"]
 # Chapter page -> its source file, for every page the hook makes from a module.
-CHAPTERS = {page.removesuffix(".md") + "/": source
+CHAPTERS = {page.removesuffix("index.md") if page.endswith("/index.md") else page.removesuffix(".md") + "/": source
             for page, source in site_hooks.chapter_sources(ROOT).items()}
 
 

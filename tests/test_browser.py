@@ -1,10 +1,12 @@
 """The built site in a real browser: headless Chromium (Debian's), driven by Playwright, the site
 served from 127.0.0.1 the way GitHub Pages serves it (gzip).
 
-Side by side at 1280 px, stacked at 390 px with nothing wider than the window, math rendered,
-the copy button copying exactly the code, dark mode, search, instant navigation, no request
-leaving the site, chapter pages under the transfer budget. Screenshots go to
-tests/screenshots/ for a person to look at.
+Side by side at 1440 and 1280 px with room for the code (100 and 88 characters), stacked at 1024
+and 390 px with nothing wider than the window, copy buttons that never cover code and copy
+exactly their block, the navigation drawer, math rendered, dark mode, search, instant
+navigation, no request leaving the site, chapter pages under the transfer budget. Screenshots go
+to tests/screenshots/ for a person to look at. (test_accessibility.py runs axe-core on the same
+site.)
 """
 
 import functools
@@ -135,6 +137,15 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
+def chapter_screenshots(page, name: str) -> None:
+    """The top of the chapter, and further down, from its fourth section with code."""
+    screenshot(page, name)
+    page.evaluate("document.querySelectorAll('.lit-section:not(.lit-notes-only)')[3].scrollIntoView()")
+    page.evaluate("window.scrollBy(0, -80)")  # below the header
+    page.wait_for_timeout(400)  # the header's title fades to the chapter's
+    screenshot(page, f"{name}-code")
+
+
 def _name(path: str) -> str:
     return path.strip("/") or "home"
 
@@ -146,6 +157,45 @@ _LAYOUT = """() => [...document.querySelectorAll('.lit-section:not(.lit-notes-on
   return {id: s.id, hasNotes: s.querySelector('.lit-notes').textContent.trim() !== '',
           notes: [n.left, n.right, n.top, n.bottom], code: [c.left, c.right, c.top, c.bottom]};
 })"""
+
+# Every code block on the page: the shortest line of a chapter's code that does not fit in its
+# block (so scrolls), and any copy button that overlaps the code's box.
+_CODE = """() => {
+  const out = {blocks: 0, buttons: 0, shortestCut: null, covered: [], widths: []};
+  for (const code of document.querySelectorAll('article pre > code')) {
+    out.blocks++;
+    const box = code.getBoundingClientRect();
+    const right = box.left + code.clientLeft + code.clientWidth;  // the visible part
+    if (code.closest('.lit-code')) {
+      out.widths.push(Math.round(code.closest('.lit-code').getBoundingClientRect().width));
+      for (const line of code.querySelectorAll('.lit-line')) {
+        const length = line.textContent.length;
+        if (line.getBoundingClientRect().right > right + 0.5 && (out.shortestCut === null || length < out.shortestCut))
+          out.shortestCut = length;
+      }
+    }
+    for (const button of code.parentElement.querySelectorAll('button')) {
+      out.buttons++;
+      const b = button.getBoundingClientRect();
+      if (b.left < box.right && b.right > box.left && b.top < box.bottom && b.bottom > box.top)
+        out.covered.push([code.parentElement.id, button.title]);
+    }
+  }
+  return out;
+}"""
+
+# Characters of code visible without scrolling, at each window width (issue 13). Below
+# Material's 76.25em (1220 px) sections are stacked and the code has the page's width.
+CODE_CHARS = {1440: 100, 1280: 88, 1024: 100}
+
+
+def check_code(page, path: str, width: int) -> dict:
+    code = page.evaluate(_CODE)
+    assert code["covered"] == [], (path, width, code["covered"])  # no copy button on code
+    assert code["buttons"] == code["blocks"], (path, width, code)  # one each
+    if width in CODE_CHARS and code["shortestCut"] is not None:
+        assert code["shortestCut"] > CODE_CHARS[width], (path, width, code["shortestCut"])
+    return code
 
 
 def test_notes_beside_code_at_1280(new_page, base_url):
@@ -159,7 +209,27 @@ def test_notes_beside_code_at_1280(new_page, base_url):
         for s in sections:
             assert s["notes"][1] <= s["code"][0], (path, s)  # notes end left of the code
             assert abs(s["notes"][2] - s["code"][2]) < 2, (path, s)  # same row
+        code = check_code(page, path, 1280)
+        assert len(set(code["widths"])) == 1, (path, code["widths"])  # one column down the page
         screenshot(page, f"{_name(path)}-1280")
+
+
+@pytest.mark.parametrize("width", [1440, 1024])
+def test_room_for_code(new_page, base_url, width):
+    """1440 px: side by side, lines of 100 characters in view. 1024 px: stacked, code the page's width."""
+    page = new_page(width)
+    for path in CHAPTERS:
+        visit(page, base_url, path)
+        size = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert size[0] <= size[1], (path, size)
+        for s in page.evaluate(_LAYOUT):
+            if width >= 1220:
+                assert s["notes"][1] <= s["code"][0] and abs(s["notes"][2] - s["code"][2]) < 2, (path, s)
+            elif s["hasNotes"]:
+                assert s["notes"][3] <= s["code"][2] + 1, (path, s)  # notes above their code
+        check_code(page, path, width)
+    if width == 1440:
+        chapter_screenshots(visit(page, base_url, "blocks/"), "blocks-1440")
 
 
 def test_stacked_and_never_wider_than_the_window_at_390(new_page, base_url):
@@ -171,7 +241,34 @@ def test_stacked_and_never_wider_than_the_window_at_390(new_page, base_url):
         for s in page.evaluate(_LAYOUT):
             if s["hasNotes"]:
                 assert s["notes"][3] <= s["code"][2] + 1, (path, s)  # notes above their code
-        screenshot(page, f"{_name(path)}-390")
+        check_code(page, path, 390)
+        if path == "blocks/":
+            chapter_screenshots(page, "blocks-390")
+        else:
+            screenshot(page, f"{_name(path)}-390")
+
+
+def test_navigation_drawer_on_chapter_pages(new_page, base_url):
+    """At 1440 px a chapter gives the sidebar's width to its code: the navigation is a drawer,
+    opened by a button the keyboard reaches (Enter) and closed by Escape. Other pages keep
+    Material's sidebar."""
+    page = visit(new_page(1440), base_url, "blocks/")
+    link = page.locator(".md-sidebar--primary a.md-nav__link--active")
+    assert not link.is_visible()
+    button = page.locator("button.lit-drawer-button")
+    assert button.is_visible() and button.get_attribute("aria-expanded") == "false"
+    button.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(400)  # the drawer slides in
+    assert link.is_visible() and button.get_attribute("aria-expanded") == "true"
+    assert 0 <= link.bounding_box()["x"] < 300
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(400)
+    assert not link.is_visible() and page.evaluate("document.activeElement.classList.contains('lit-drawer-button')")
+
+    visit(page, base_url, "pitfalls/")
+    assert page.locator(".md-sidebar--primary a.md-nav__link--active").is_visible()
+    assert not page.locator("button.lit-drawer-button").is_visible()
 
 
 def test_math_is_rendered(new_page, base_url):
@@ -192,9 +289,11 @@ def test_math_is_rendered(new_page, base_url):
         assert page.evaluate("document.fonts.check('16px KaTeX_Main')"), path
 
 
-def test_copy_button_copies_exactly_the_code(new_page, base_url):
+@pytest.mark.parametrize("width", [1280, 390])
+def test_copy_button_copies_exactly_the_code(new_page, base_url, width):
+    """Each section's button copies that section's code, and nothing else: no line numbers."""
     path = "blocks/"
-    page = visit(new_page(1280, permissions=["clipboard-read", "clipboard-write"]), base_url, path)
+    page = visit(new_page(width, permissions=["clipboard-read", "clipboard-write"]), base_url, path)
     expected = [s for s in site_fixtures.sections(path) if s.code]
     # The first sections, and the longest one.
     for section in [*expected[:3], max(expected, key=lambda s: len(s.code_lines))]:
@@ -210,12 +309,14 @@ def test_copy_button_copies_exactly_the_code(new_page, base_url):
         assert copied == section.code.replace("\r\n", "\n").rstrip(), section.anchor  # no line numbers
 
 
-def test_dark_mode_toggle(new_page, base_url):
-    page = visit(new_page(1280), base_url, "blocks/")
+@pytest.mark.parametrize("width", [1440, 390])
+def test_dark_mode_toggle(new_page, base_url, width):
+    page = visit(new_page(width), base_url, "blocks/")
     assert page.evaluate("document.body.dataset.mdColorScheme") == "default"
     page.locator('label[for="__palette_1"]').click()
     assert page.evaluate("document.body.dataset.mdColorScheme") == "slate"
-    screenshot(page, "blocks-1280-dark")
+    page.wait_for_timeout(300)  # Material's colour transitions
+    chapter_screenshots(page, f"blocks-{width}-dark")
 
 
 def test_search_finds_code(new_page, base_url):
@@ -230,7 +331,7 @@ def test_instant_navigation_and_footer(new_page, base_url):
     page = visit(new_page(1280), base_url, "blocks/", wait_until="networkidle")  # sitemap read
     page.evaluate("window.__stillHere = true")
     page.locator(".md-footer__link--next").click()
-    page.wait_for_url(base_url + "resnet/")
+    page.wait_for_url(base_url + PAGES[PAGES.index("blocks/") + 1])
     assert page.evaluate("window.__stillHere === true")  # no full reload: navigation.instant
 
 

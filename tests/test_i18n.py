@@ -32,18 +32,22 @@ def entries(lang):
 
 # --- the real catalogs and pages ------------------------------------------------------------
 
+# `check` runs every table writer once per test session (the tables catalog is their words)
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGS)
 def test_catalogs_complete_and_not_fuzzy(lang):
     problems = [p for p in i18n.check([lang]) if ".po:" in p or "LC_MESSAGES" in p]
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGS)
 def test_pages_translated_from_current_english(lang):
     problems = [p for p in i18n.check([lang]) if ".po" not in p]
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
 def test_catalogs_cover_every_chapter(lang):
     """Every chapter has a catalog, and every section's notes are in it (extraction is up to date)."""
@@ -75,15 +79,47 @@ def test_glossary_terms_used_consistently(lang):
     for text in texts:
         for term in i18n.GLOSSARY:
             text = text.replace(getattr(term, lang), "")
-        without_terms.append(text)
+        # A variant in quotation marks is mentioned, not used (the glossary: 步幅 is also called “步长”)
+        without_terms.append(re.sub(r"“[^”]*”|「[^」]*」", "", text))
     for variant in i18n.AVOID[lang]:
         assert not any(variant in text for text in without_terms), f"{variant!r} used in {lang}"
 
 
+@pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
+def test_no_space_beside_full_width_punctuation(lang):
+    """No translation, finished or not, puts a space beside 、。：；，！？ ("。 ResNet", "`x` 、",
+    "**修正。** 次"), once its lines are joined as the site joins them."""
+    found = [f"{domain}: {snippet!r}" for domain, entry in entries(lang) if entry.msgstr
+             for snippet in i18n.stray_spaces(entry.msgstr)]
+    found += [f"{page.name}: {snippet!r}" for page in i18n.DOCS.glob(f"*.{lang}.md")
+              for snippet in i18n.stray_spaces(page.read_text(encoding="utf-8"))]
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
+def test_generated_tables_have_no_english_words(lang):
+    """Every table a `<!-- md: … -->` line makes, translated as the site translates it, keeps
+    only numbers, code, math and names in Latin letters (the glossary's English column aside)."""
+    english = []
+    for where, line, call, markdown in i18n.generated_tables():
+        if call.startswith("i18n.glossary_markdown"):
+            continue
+        for row in i18n.translate_tables(markdown, lang).split("\n"):
+            if i18n._TABLE_ROW.match(row) and not i18n._TABLE_RULE.match(row):
+                english += [f"{where}:{line}: {row[a:b]!r}" for a, b in i18n._cell_spans(row)
+                            if i18n.has_words(i18n.cell_template(row[a:b])[0])]
+    assert not english, "\n".join(english)
+
+
 def test_glossary_has_every_term_in_three_languages():
     table = i18n.glossary_markdown()
-    for term in i18n.GLOSSARY:
-        assert f"| {term.en} | {term.ja} | {term.zh} |" in table
+    # The table read back as cells, not rebuilt with the writer's own f-string
+    lines = table.strip().splitlines()
+    assert lines[0] == "| English | 日本語 | 简体中文 |" and set(lines[1]) <= set("|-")
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+    assert rows == [[term.en, term.ja, term.zh] for term in i18n.GLOSSARY]
+    assert ["stride", "ストライド", "步幅"] in rows and ["shortcut connection", "ショートカット接続", "快捷连接"] in rows
     assert {t.en for t in i18n.GLOSSARY} >= {
         "residual learning", "identity mapping", "shortcut connection", "projection shortcut",
         "zero-padding shortcut", "bottleneck block", "degradation problem", "pre-activation",
@@ -182,6 +218,143 @@ def test_chapter_pages_have_their_own_words_in_every_language(lang):
     """The words a chapter page adds ("Source", the links' titles) exist in every language."""
     assert set(i18n.PAGE_LABELS[lang]) == set(literate.LABELS)
     assert all(i18n.PAGE_LABELS[lang].values())
+
+
+def test_table_cells_become_msgids_with_numbers_and_names_as_slots():
+    cases = {
+        "3×3 conv, 64 → 128, /2": ("{0} conv, {1} → {2}, /{3}", ["3×3", "64", "128", "2"]),
+        "pre-activation ResNet-110": ("pre-activation {0}", ["ResNet-110"]),
+        "50 epochs (4,850 iterations)": ("{0} epochs ({1} iterations)", ["50", "4,850"]),
+        "multiply-adds ×10⁶": ("multiply-adds ×{0}", ["10⁶"]),
+        "0.27M; plain: 269,722": ("{0}M; plain: {1}", ["0.27", "269,722"]),
+        "**+231,211,008**": ("**{0}**", ["+231,211,008"]),
+        "2.37e+03": ("{0}", ["2.37e+03"]),
+        # code and math stay in the msgid, with their digits
+        "fully connected, `in_features=512`": ("fully connected, `in_features=512`", []),
+        "$C \\cdot H'$ = 128·13": ("$C \\cdot H'$ = {0}·{1}", ["128", "13"]),
+    }
+    for cell, (template, values) in cases.items():
+        assert i18n.cell_template(cell) == (template, values), cell
+        assert i18n.fill_template(template, values) == cell
+    assert i18n.fill_template("{1} から {0}（$x_{0}$）", ["a", "b"]) == "b から a（$x_{0}$）"  # not inside math
+    words = ["{0} conv, {1} → {2}", "pre-activation {0}", "**total**", "first / last", "JPEG copy of {0}"]
+    no_words = ["{0}", "`conv1`", "{0} × {1} × {2}", "ReLU", "torchvision", "{0} MiB", "—", "NVIDIA {0}", ""]
+    assert all(i18n.has_words(t) for t in words) and not any(i18n.has_words(t) for t in no_words)
+
+
+def test_table_words_go_through_the_tables_catalog(tmp_path, monkeypatch):
+    """`extract` collects the cells of every generated table; `check` fails while one is
+    untranslated; the site then shows the table in Japanese, numbers, code and names as they are."""
+    table = ("| layer | output | kind |\n|---|---:|---|\n| `conv1` | 64 × 56 × 56 | 7×7 conv, 3 → 64, /2 |\n"
+             "| `fc` | 1000 | fully connected |\n| **total** | 11,689,512 | |")
+    monkeypatch.setattr(i18n, "ROOT", tmp_path)
+    monkeypatch.setattr(i18n, "DOCS", tmp_path / "docs")
+    monkeypatch.setattr(i18n, "LOCALES", tmp_path / "locales")
+    monkeypatch.setattr(i18n, "CHAPTERS", {"tables": i18n.TABLES})
+    monkeypatch.setattr(i18n, "generated_tables", lambda: [("docs/page.md", 3, "demo.table()", table)])
+    (tmp_path / "docs").mkdir()
+    i18n.extract(["ja"])
+    po = polib.pofile(str(i18n.catalog_path("ja", "tables")))
+    assert [e.msgid for e in po] == ["layer", "output", "kind", "{0} conv, {1} → {2}, /{3}", "fully connected",
+                                     "**total**"]
+    assert po.find("{0} conv, {1} → {2}, /{3}").comment == "section: table table\ne.g. 7×7 conv, 3 → 64, /2"
+    problems = i18n.check(["ja"])
+    assert len(problems) == 6 and all("untranslated" in p and "docs/page.md:3" in p for p in problems)
+
+    japanese = ["層", "出力", "種類", "{0} 畳み込み、{1} → {2}、/{3}", "全結合", "**合計**"]
+    for entry, text in zip(po, japanese):
+        entry.msgstr = text
+    po.find("kind").msgstr = "種類 {0}"  # a slot the English does not have
+    po.save()
+    po.find("fully connected").msgstr = "全結合 {1}"
+    po.save()
+    assert sorted(p.split(": ")[-1] for p in i18n.check(["ja"])) == ["'{0}' is not in the English",
+                                                                     "'{1}' is not in the English"]
+    po.find("{0} conv, {1} → {2}, /{3}").msgstr = "{0} 畳み込み、{1} → {2}"
+    po.find("fully connected").msgstr = "全結合"
+    po.save()
+    assert [p.split(": ")[-1] for p in i18n.check(["ja"])] == ["'{0}' is not in the English", "changed or lost '{3}'"]
+    po.find("{0} conv, {1} → {2}, /{3}").msgstr = japanese[3]
+    po.find("kind").msgstr = "種類"
+    po.save()
+    assert i18n.check(["ja"]) == []
+
+    i18n.clear_cache()
+    assert i18n.translate_tables(table, "ja").split("\n") == [
+        "| 層 | 出力 | 種類 |", "|---|---:|---|", "| `conv1` | 64 × 56 × 56 | 7×7 畳み込み、3 → 64、/2 |",
+        "| `fc` | 1000 | 全結合 |", "| **合計** | 11,689,512 | |"]
+    # Tables with CJK text (the glossary, tables typed in a translation) and code blocks are left alone
+    untouched = "| English | 日本語 |\n|---|---|\n| layer | 層 |\n\n```\n| layer |\n|---|\n```"
+    assert i18n.translate_tables(untouched, "ja") == untouched
+    i18n.clear_cache()
+
+
+def test_generated_figures_go_through_the_tables_catalog(tmp_path, monkeypatch):
+    """A generated figure (one line of HTML: an SVG chart, an image with its caption) has its
+    words collected by `extract` and translated like cells: its labels, its `<title>`, its
+    `aria-label` and `alt`, with numbers and names as slots."""
+    figure = ('<figure class="lit-figure"><svg role="img" aria-label="Test error. plain-20: 23.6%">'
+              '<title>Test error. plain-20: 23.6%</title><text x="1">iterations</text><text>ResNet-20</text></svg>'
+              '<img src="data:," alt="cat"><figcaption><span>cat</span><br><span>✗ predicted</span> '
+              '<span>dog</span></figcaption></figure>')
+    monkeypatch.setattr(i18n, "ROOT", tmp_path)
+    monkeypatch.setattr(i18n, "DOCS", tmp_path / "docs")
+    monkeypatch.setattr(i18n, "LOCALES", tmp_path / "locales")
+    monkeypatch.setattr(i18n, "CHAPTERS", {"tables": i18n.TABLES})
+    monkeypatch.setattr(i18n, "generated_tables", lambda: [("docs/page.md", 3, "demo.figure()", figure)])
+    (tmp_path / "docs").mkdir()
+    i18n.extract(["ja"])
+    po = polib.pofile(str(i18n.catalog_path("ja", "tables")))
+    assert sorted(e.msgid for e in po) == sorted(["Test error. {0}: {1}", "iterations", "cat", "✗ predicted", "dog"])
+    for entry in po:
+        entry.msgstr = {"Test error. {0}: {1}": "テスト誤差。{0}：{1}", "iterations": "反復", "cat": "猫",
+                        "✗ predicted": "✗ 予測", "dog": "犬"}[entry.msgid]
+    po.save()
+    assert i18n.check(["ja"]) == []
+    i18n.clear_cache()
+    translated = i18n.translate_tables(figure, "ja")
+    assert 'aria-label="テスト誤差。plain-20：23.6%"' in translated and "<title>テスト誤差。plain-20：23.6%</title>" in translated
+    assert ">反復</text>" in translated and ">ResNet-20</text>" in translated  # a name stays
+    assert 'alt="猫"' in translated and "<span>✗ 予測</span> <span>犬</span>" in translated
+    i18n.clear_cache()
+
+
+def test_collecting_the_table_words_runs_registered_writers_only(tmp_path, monkeypatch):
+    """`extract` and `check` make the tables the way the site does: a page that names anything
+    but a registered writer stops them before anything is imported or run."""
+    from mkdocs.exceptions import PluginError
+
+    marker = tmp_path / "ran"
+    monkeypatch.setattr(i18n, "ROOT", tmp_path)
+    monkeypatch.setattr(i18n, "DOCS", tmp_path / "docs")
+    monkeypatch.setattr(i18n, "CHAPTERS", {"tables": i18n.TABLES})
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "page.md").write_text(f'# Page\n\n<!-- md: os.system("touch {marker}") -->\n')
+    with pytest.raises(PluginError, match="docs/page.md:3: .* is not a registered Markdown writer"):
+        i18n.messages(i18n.TABLES)
+    assert not marker.exists()
+
+
+def test_stray_spaces_beside_full_width_punctuation_are_found():
+    assert i18n.stray_spaces("これは ResNet である。`conv1` は、$x$ を読む。") == []
+    assert len(i18n.stray_spaces("である。 ResNet は")) == 1
+    assert len(i18n.stray_spaces("`conv1` 、`conv2`")) == 1
+    assert len(i18n.stray_spaces("**修正。** ReLU を")) == 1 and i18n.stray_spaces("**修正**：ReLU を") == []
+    assert len(i18n.stray_spaces("步幅为 2 ，所以")) == 1
+    # a line break is joined by the site, so it is no space; code and table pipes are not prose
+    assert i18n.stray_spaces("である。\nResNet は\n\n```\na。 b\n```\n| 層。 | 出力 |\n") == []
+    assert any("space beside full-width punctuation" in p
+               for p in i18n.translation_problems("ja", "It is. ResNet is", "である。 ResNet は"))
+
+
+def test_line_breaks_beside_full_width_punctuation_are_joined_within_a_paragraph():
+    assert i18n.join_cjk_lines("である。\nResNet は") == "である。ResNet は"
+    assert i18n.join_cjk_lines("次の通り：\n`conv1`、\n$x$ と\n**ReLU**") == "次の通り：`conv1`、$x$ と\n**ReLU**"
+    assert i18n.join_cjk_lines("ResNet\n。") == "ResNet。"
+    assert i18n.join_cjk_lines("ストライド\n2 の") == "ストライド\n2 の"  # CJK, then Latin: a space belongs there
+    for block in ["* 項目", "1. 項目", "| 表 |", "<div>", "```", "$$x$$", "## 見出し", "!!! note", ""]:
+        assert i18n.join_cjk_lines(f"である。\n{block}") == f"である。\n{block}", block
+    assert i18n.join_cjk_lines("## 演習。\nResNet\n## 演習\n本文") == "## 演習。\nResNet\n## 演習\n本文"
 
 
 def test_line_breaks_between_cjk_characters_are_joined_outside_code():

@@ -1,12 +1,16 @@
 """The Japanese and Chinese editions in headless Chromium: the right `lang`, notes beside the
 code at 1280 px with nothing overflowing, a language switcher that lands on the same chapter,
-and search in each language. Uses the site, server and browser of test_browser.py.
+search in each language, generated tables and the theme's tooltips in the edition's language,
+emphasis without fake italics, and no space beside full-width punctuation. Uses the site,
+server and browser of test_browser.py.
 """
+
+import re
 
 import pytest
 from playwright.sync_api import expect
 
-from site_fixtures import CHAPTERS, ROOT
+from site_fixtures import CHAPTERS, ROOT, site_hooks
 from test_browser import (PAGE_BUDGET, _LAYOUT, base_url, browser, new_page, outside,  # noqa: F401  (fixtures)
                           screenshot, visit)
 
@@ -120,11 +124,11 @@ def test_search_in_each_language(open_page, base_url, lang, query, expected):  #
 
 def test_switcher_follows_instant_navigation(open_page, base_url):  # noqa: F811
     """Material swaps pages without reloading the header; the selector must follow the page."""
-    page = open_page("ja/shortcuts/", 1280)
+    page = open_page("ja/blocks/", 1280)
     page.locator('a.md-footer__link--next').click()  # instant navigation to the next chapter
-    page.wait_for_url(base_url + "ja/blocks/")
+    page.wait_for_url(base_url + "ja/shortcuts/")
     page.locator('a.md-select__link[hreflang="zh"]').dispatch_event("click")
-    page.wait_for_url(base_url + "zh/blocks/")
+    page.wait_for_url(base_url + "zh/shortcuts/")
     expect(page.locator("html")).to_have_attribute("lang", "zh")
 
 
@@ -145,3 +149,87 @@ def test_chapter_pages_transfer_under_budget_in_each_language(new_page, base_url
 def test_no_request_left_the_translated_site(outside):  # noqa: F811
     # Runs after the test above, which opened every translated chapter through the same check.
     assert outside == []
+
+
+# The words of the generated tables, the theme's tooltips, emphasis and spacing, as a reader
+# sees them (docs/hooks/i18n.py translates and checks the Markdown; this checks the result).
+
+# The text of every header and body cell of the page's tables, code and math left out
+_TABLE_CELLS = """() => [...document.querySelectorAll('article table')].flatMap(table =>
+  [...table.querySelectorAll('th, td')].map(cell => {
+    const copy = cell.cloneNode(true)
+    copy.querySelectorAll('code, .katex, .arithmatex').forEach(e => e.remove())
+    return copy.textContent.trim()
+  }))"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_generated_tables_are_translated(open_page, lang):
+    """Every table on these pages is made by a `<!-- md: … -->` line, and its words are
+    translated even in a section whose notes are still shown in English."""
+    i18n = site_hooks.i18n
+    for path in ["shapes/", "preact/", "residual/", "experiments/memory/"]:
+        page = open_page(f"{lang}/{path}", 1280)
+        cells = page.evaluate(_TABLE_CELLS)
+        assert len(cells) > 20, path
+        english = [cell for cell in cells if i18n.has_words(i18n.cell_template(cell)[0])]
+        assert not english, (lang, path, english)
+
+
+# Material's copy button: md-code__button in the installed Material, md-clipboard in older ones
+_COPY_BUTTON = "article button.md-code__button, article button.md-clipboard"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_theme_tooltips_are_translated(open_page, lang):
+    """The palette toggle (its names come from mkdocs.yml, per edition), the headings' permalinks
+    (the `toc` extension's title, replaced by the site hook) and the copy button (Material's own
+    translation) speak the edition's language."""
+    cjk = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+    page = open_page(f"{lang}/shapes/", 1280)
+    toggles = page.evaluate("[...document.querySelectorAll('[for^=__palette]')].map(e => e.title)")
+    assert len(toggles) == 2 and all(cjk.search(title) for title in toggles), toggles
+    permalinks = page.evaluate("[...document.querySelectorAll('a.headerlink')].map(e => e.title)")
+    assert permalinks and set(permalinks) == {site_hooks.i18n.PAGE_LABELS[lang]["permalink"]}, set(permalinks)
+    page.locator(_COPY_BUTTON).first.wait_for(state="attached")
+    copy = page.evaluate(f"[...document.querySelectorAll('{_COPY_BUTTON}')].map(e => e.title)")
+    assert copy and all(cjk.search(title) for title in copy), set(copy)
+    english = page.evaluate("""[...document.querySelectorAll('[title], [aria-label]')]
+      .flatMap(e => [e.title, e.getAttribute('aria-label')])
+      .filter(t => /Switch to|Permanent link|Copy to clipboard/.test(t || ''))""")
+    assert english == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_emphasis_is_not_italic(open_page, lang):
+    """CJK fonts have no italics (a browser would slant the glyphs): emphasis is marked with
+    dots instead, except in an English passage."""
+    page = open_page(f"{lang}/preact/", 1280)
+    page.evaluate("document.querySelector('article').insertAdjacentHTML('beforeend', "
+                  "'<p id=\"cjk-em\"><em>強調</em></p><p lang=\"en\"><em id=\"en-em\">stress</em></p>')")
+    style = "e => [getComputedStyle(e).fontStyle, getComputedStyle(e).textEmphasisStyle]"
+    assert page.locator("#cjk-em em").evaluate(style) == ["normal", "sesame" if lang == "ja" else "dot"]
+    assert page.locator("#en-em").evaluate(style)[0] == "italic"
+    styles = page.evaluate(f"[...document.querySelectorAll('article em')].filter(e => !e.closest('[lang=en]')).map({style})")
+    assert all(font == "normal" for font, _ in styles), styles  # the page's own, outside English passages
+
+
+# A space a reader sees beside full-width punctuation, in the text as laid out (innerText),
+# without code blocks, hidden MathML and English passages
+_STRAY_SPACES = r"""() => {
+  const hidden = [...document.querySelectorAll('article pre, article .katex-mathml, article [lang=en], .lit-links')]
+  hidden.forEach(e => e.style.display = 'none')
+  const text = document.querySelector('article').innerText
+  hidden.forEach(e => e.style.display = '')
+  return [...text.matchAll(/.{0,8}(?:[、。：；，！？][ \u00a0]+\S|\S[ \u00a0]+[、。：；，！？]).{0,8}/g)].map(m => m[0])
+}"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_space_beside_full_width_punctuation(open_page, lang):
+    found = {}
+    for path in [*(page.removesuffix("index/") for page in CHAPTERS), "", "pitfalls/", "results/", "glossary/"]:
+        spaces = open_page(f"{lang}/{path}", 1280).evaluate(_STRAY_SPACES)
+        if spaces:
+            found[path] = spaces
+    assert not found, found

@@ -1,18 +1,23 @@
-"""The splitter (docs/hooks/literate.py): rules, the cases that break line-regex splitters like
-pycco, and invariants checked on generated modules and on every file of labml-nn."""
+"""The splitter (docs/hooks/literate.py): rules, anchors that a new line elsewhere can't move,
+the cases that break line-regex splitters like pycco, one-line errors for files that aren't
+Python, and invariants checked on generated modules, on the chapters and on every file of
+labml-nn."""
 
 import ast
 import importlib.util
 import io
 import json
+import random
+import re
 import subprocess
 import sys
 import tokenize
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,8 +30,13 @@ def split(text):
 
 
 def table(text):
-    """(anchor, notes, code) of each section: what a reader sees."""
-    return [(s.anchor, s.notes, s.code) for s in split(text)]
+    """(anchor, notes, code) of each section: what a reader sees, with `masked` anchors."""
+    return [(masked(s.anchor), s.notes, s.code) for s in split(text)]
+
+
+def masked(anchor):
+    """The anchor with its hash (`-` and 4 hex digits at the end) written `-####`, so tests can spell it."""
+    return re.sub(r"-[0-9a-f]{4}$", "-####", anchor)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -56,19 +66,37 @@ def check_invariants(text: str) -> literate.Module:
     # Nothing that is code is lost: every line holding a token other than a comment or a
     # docstring is shown as code.
     shown = {n for section in module.sections for n in section.code_lines}
-    assert _code_token_lines(text) <= shown
+    code_token_lines = _code_token_lines(text)
+    assert code_token_lines <= shown
     # Anchors: present and unique.
     anchors = [section.anchor for section in module.sections]
     assert all(anchors) and len(set(anchors)) == len(anchors)
+    # Every def and class starts a section at its first decorator, and its docstring (where it
+    # has lines of its own) is that section's notes, whatever comments stand between them.
+    holder = {n: section for section in module.sections for n in range(section.first_line, section.last_line + 1)}
+    for node in ast.walk(_parse(text)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            section = holder[first]
+            assert section.code_lines[0] == first and holder[node.lineno] is section, (node.name, node.lineno)
+            docstring = ast.get_docstring(node)
+            expr = node.body[0]
+            if docstring and not set(range(expr.lineno, expr.end_lineno + 1)) & code_token_lines:
+                assert docstring in section.notes, (node.name, node.lineno)
     return module
+
+
+def _parse(text: str) -> ast.Module:
+    normalized = "".join(line.rstrip("\r\n") + "\n" for line in literate.split_lines(text.removeprefix("\ufeff")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(normalized)
 
 
 def _code_token_lines(text: str) -> set[int]:
     """Lines holding a token that isn't a comment or a stand-alone docstring (found independently)."""
     normalized = "".join(line.rstrip("\r\n") + "\n" for line in literate.split_lines(text.removeprefix("\ufeff")))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        tree = ast.parse(normalized)
+    tree = _parse(text)
     docstring_lines = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and \
@@ -130,6 +158,24 @@ def test_trailing_comments_are_a_notes_only_section():
     ]
 
 
+def test_comment_between_decorator_and_def_stays_with_the_def():
+    text = 'x = 1\n\n# Why f\n@decorator\n# why this decorator\n@other(1)\ndef f():\n    """Doc."""\n    return 1\n'
+    assert table(text) == [("x", "", "x = 1"),
+                           ("f", "Why f\n\nwhy this decorator\n\nDoc.", "@decorator\n@other(1)\ndef f():\n    return 1")]
+
+
+def test_comment_between_class_and_docstring_keeps_the_docstring_with_the_class():
+    text = 'class X:\n    # A note on X\n    """## X\n\n    Text."""\n\n    def m(self):\n        return 1\n'
+    assert table(text) == [("X", "A note on X\n\n## X\n\nText.", "class X:"),
+                           ("X.m", "", "    def m(self):\n        return 1")]
+    # The same between a def and its docstring; a comment in an undocumented def's body is the
+    # notes of the code after it.
+    assert table('def f():\n    # a note\n    """Doc."""\n    return 1\n') == [
+        ("f", "a note\n\nDoc.", "def f():\n    return 1")]
+    assert table("def f():\n    # a note\n    return 1\n") == [
+        ("f", "", "def f():"), ("f.return-####", "a note", "    return 1")]
+
+
 def test_comment_then_documented_def_is_one_section():
     text = '# Why f\n\n@decorator\n@other(1)\ndef f():\n    """Doc."""\n    return 1\n'
     assert table(text) == [("f", "Why f\n\nDoc.", "@decorator\n@other(1)\ndef f():\n    return 1")]
@@ -140,10 +186,125 @@ def test_documented_def_starts_at_its_decorators():
     assert [(s.anchor, s.first_line, s.code) for s in sections] == [("x", 1, "x = 1"), ("f", 2, "@decorator\ndef f():")]
 
 
-def test_anchors_are_qualified_and_unique():
-    text = ('class Block:\n    """B."""\n    def forward(self, x):\n        """F."""\n'
-            '        # shortcut\n        s = x\n        # again\n        s = x\n        return s\n')
-    assert [s.anchor for s in split(text)] == ["Block", "Block.forward", "Block.forward.s", "Block.forward.s-2"]
+def test_a_function_without_a_docstring_starts_its_own_section():
+    text = ("x = 1\n\n\ndef train_in_world(config):\n    device = 1\n    # Data\n    load(device)\n\n\n"
+            "class Refused(Exception):\n    pass\n")
+    assert table(text) == [("x", "", "x = 1"),
+                           ("train_in_world", "", "def train_in_world(config):\n    device = 1"),
+                           ("train_in_world.load-####", "Data", "    load(device)"),
+                           ("Refused", "", "class Refused(Exception):\n    pass")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Anchors: made from a section's own text, never from line numbers or counters
+
+
+BLOCK = '''import torch
+# The width of everything
+WIDTH = 3
+
+
+class Block:
+    """B."""
+    # Output channels per input channel
+    expansion = 1
+
+    def forward(self, x):
+        """F."""
+        # the shortcut
+        shortcut = x
+        out = x
+        # the residual
+        out = self.conv(out)
+        if self.plain:
+            # no shortcut
+            return out
+        # add the shortcut
+        return out + shortcut
+'''
+
+
+def test_anchors_are_qualified_names():
+    anchors = [s.anchor for s in split(BLOCK)]
+    assert [masked(a) for a in anchors] == [
+        "imports", "WIDTH", "Block", "Block.expansion", "Block.forward",
+        # inside a function: the first name assigned or called, and a hash of the statement
+        "Block.forward.shortcut-####", "Block.forward.out-####", "Block.forward.out-####", "Block.forward.out-####"]
+    assert len(set(anchors)) == len(anchors)  # told apart by their hashes, not by counters
+
+
+def test_an_inner_anchor_depends_on_its_statement_and_where_it_stands():
+    def anchors(text):
+        return [s.anchor for s in split(text)]
+
+    base = anchors(BLOCK)
+    # Layout and comments inside the statement don't count; its tokens do.
+    assert anchors(BLOCK.replace("out = self.conv(out)", "out = self.conv( out )  # W x")) == base
+    assert anchors(BLOCK.replace("out = self.conv(out)", "out = self.conv2(out)"))[6] != base[6]
+    # `return out` under `if self.plain:` is not `return out` after it: no counter needed.
+    changed = anchors(BLOCK.replace("return out + shortcut", "return out"))
+    assert changed[:-1] == base[:-1] and changed[-1] != changed[-2]
+    assert masked(changed[-1]) == masked(changed[-2]) == "Block.forward.out-####"
+
+
+def test_a_name_defined_twice_keeps_its_anchor_on_the_first_definition():
+    text = ('class A:\n    @property\n    def x(self):\n        return 1\n\n'
+            '    @x.setter\n    def x(self, value):\n        pass\n')
+    assert [masked(s.anchor) for s in split(text)] == ["A", "A.x", "A.x-####"]
+
+
+def test_identical_statements_are_the_one_place_a_counter_decides():
+    sections = split("def f(x):\n    # one\n    s = x\n    # two\n    s = x\n")
+    assert sections[2].anchor == sections[1].anchor + "-2"
+
+
+def test_top_level_notes_are_named_after_what_they_introduce_or_their_heading():
+    text = ("# ## Configuration\n\n@dataclass\nclass Config:\n    lr: float = 0.1\n\n\n"
+            "# ## Training\n\ntorch.manual_seed(0)\n\n"
+            "# Read the table down each <b>column</b>, then [here](x.md).\n")
+    assert [s.anchor for s in split(text)] == ["Config", "Training", "Read-the-table-down"]
+
+
+def test_inserting_a_line_moves_no_other_anchor_in_an_example():
+    # With counters (`out`, `out-2`, …), a comment that split the first `out` section renamed
+    # every later one. Now only the section the new line lands in may change its anchor.
+    line = BLOCK.split("\n").index("        out = x") + 1  # in the middle of the shortcut's section
+    for new in ["", "        # a new note", "        x = x.float()"]:
+        assert moved_anchors(BLOCK, line, new) == [], new
+
+
+def insert_line(text, line, new):
+    """`text` with the line `new` inserted before its line number `line`."""
+    lines = literate.split_lines(text)
+    ending = lines[line - 1][len(lines[line - 1].rstrip("\r\n")):] or "\n"
+    return "".join(lines[:line - 1]) + new + ending + "".join(lines[line - 1:])
+
+
+def moved_anchors(text, line, new, before=None):
+    """(old anchor, new anchor) of each section of `text` whose anchor changes when the line `new`
+    is inserted before line number `line`, except the section that the new line lands in.
+    Sections are matched by their code lines (one further down after the new line), sections
+    without code by their first line."""
+    def key(section, shift=lambda number: number):
+        return tuple(map(shift, section.code_lines)) or ("notes", shift(section.first_line))
+
+    after = {key(s): s.anchor for s in split(insert_line(text, line, new))}
+    moved = []
+    for s in before or split(text):
+        anchor = after.get(key(s, lambda number: number + (number >= line)))
+        if not s.first_line <= line <= s.last_line and anchor != s.anchor:
+            moved.append((s.anchor, anchor))
+    return moved
+
+
+def compiles(text):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, "<text>", "exec", dont_inherit=True)
+    except SyntaxError:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,20 +353,30 @@ def test_crlf():
 
 def test_tabs():
     assert table('def f():\n\t"""Doc."""\n\t# note\n\treturn 1\n') == [
-        ("f", "Doc.", "def f():"), ("f.return", "note", "\treturn 1")]
+        ("f", "Doc.", "def f():"), ("f.return-####", "note", "\treturn 1")]
 
 
 def test_unicode():
     # ast counts columns in UTF-8 bytes; the docstring test must not be fooled by that.
     text = 'def f():\n    """Résumé × 残差"""  \n    # ∂L/∂x\n    return "é"  # ü\n'
-    assert table(text) == [("f", "Résumé × 残差", "def f():"), ("f.return", "∂L/∂x", '    return "é"  # ü')]
+    assert table(text) == [("f", "Résumé × 残差", "def f():"), ("f.return-####", "∂L/∂x", '    return "é"  # ü')]
 
 
 def test_comments_for_tools_stay_code():
     assert table("#!/usr/bin/env python\n# -*- coding: utf-8 -*-\nx = 1\n# type: ignore\ny = 2\n") == [
         ("x", "", "#!/usr/bin/env python\n# -*- coding: utf-8 -*-\nx = 1\n# type: ignore\ny = 2")]
+    directives = ["# noqa", "# NOQA: E402", "# fmt: off", "# pragma: no cover", "# pylint: disable=C0103",
+                  "# mypy: ignore-errors", "# isort: skip_file", "#type:ignore"]
+    text = "x = 1\n" + "\n".join(directives) + "\ny = 2\n"
+    assert table(text) == [("x", "", text.rstrip("\n"))]
     # Further down, "coding:" is just a word in a note.
     assert table("x = 1\n\n# decoding: bytes to text\ny = 2\n")[1] == ("y", "decoding: bytes to text", "y = 2")
+
+
+def test_notes_that_begin_like_a_directive_are_notes():
+    for note in ["type of the shortcut: A, B or C", "noqa is flake8's word for it", "fmt is short for format",
+                 "pragmatic: one layer", "typed: every argument"]:
+        assert table(f"x = 1\n# {note}\ny = 2\n") == [("x", "", "x = 1"), ("y", note, "y = 2")], note
 
 
 def test_invalid_escape_sequences_do_not_raise():
@@ -249,13 +420,65 @@ def test_command_line_prints_sections_as_json(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
+# A file that is not Python: one line that names the file and the place, no traceback
+
+NOT_PYTHON = [
+    (b"x = 1\ndef f(:\n", "2:7: invalid syntax"),
+    (b"x = 1\nif x:\ny = 2\n", "3:1: expected an indented block after 'if' statement on line 2"),
+    (b'x = "\xc3\xa9"; y = (\n', "1:14: '(' was never closed"),  # columns count characters, not bytes
+    (b'x = 1\r\ny = "caf\xe9"\r\n', "2:9: can't decode byte 0xe9 as utf-8: invalid continuation byte"),
+    (b"# -*- coding: nope -*-\nx = 1\n", "1:1: unknown encoding: nope"),
+    (b"x = 1\ny = 2\0\n", "2:6: source code string cannot contain null bytes"),
+]
+
+
+@pytest.mark.parametrize("data, message", NOT_PYTHON, ids=[m.split(": ")[1] for _, m in NOT_PYTHON])
+def test_a_file_that_is_not_python_raises_one_line(tmp_path, data, message):
+    path = tmp_path / "bad.py"
+    path.write_bytes(data)
+    with pytest.raises(literate.SourceError) as caught:
+        literate.split_file(path)
+    assert str(caught.value) == f"{path}:{message}"
+
+
+def test_command_line_names_the_file_and_the_place(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_bytes(b"x = 1\ndef f(:\n")
+    result = subprocess.run([sys.executable, str(ROOT / "docs" / "hooks" / "literate.py"), str(path)],
+                            capture_output=True, text=True)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", f"{path}:2:7: invalid syntax\n")
+
+
+def test_the_build_stops_with_one_line_naming_the_file(tmp_path):
+    import site_hooks  # the MkDocs hook that renders the chapters
+    from mkdocs.exceptions import PluginError  # MkDocs prints its message alone, without a traceback
+
+    path = tmp_path / "labml_resnet" / "chapter.py"
+    path.parent.mkdir()
+    path.write_bytes(b"x = 1\ndef f(:\n")
+    config = SimpleNamespace(config_file_path=str(tmp_path / "mkdocs.yml"), repo_url="https://github.com/o/r",
+                             plugins={})
+    with pytest.raises(PluginError) as caught:
+        site_hooks.on_files([], config)
+    assert str(caught.value) == f"{path}:2:7: invalid syntax"
+
+
+# ---------------------------------------------------------------------------------------------
 # Property tests on generated modules
 
 
 @st.composite
-def modules(draw):
+def modules(draw, unique=False):
     """Valid Python in the shapes chapters take: docstrings, comment runs, lone `#`, decorators,
-    nested defs, strings holding quotes and hashes, comments inside brackets, unicode."""
+    comments between a def's decorators and its docstring, nested defs, strings holding quotes
+    and hashes, comments inside brackets, unicode.
+
+    With `unique`, no two statements are the same (each holds a number of its own), though many
+    assign the same names (`x0`) or define the same ones (`f0`): the modules where an anchor must
+    never depend on a counter. Their names hold digits, which comments never do, so a heading's
+    slug can't be a name either.
+    """
+    numbers = iter(range(1, 10**6))
     indent_unit = draw(st.sampled_from(["    ", "\t", "  "]))
     words = st.text(alphabet=st.sampled_from(list("abc xyz$_\\*é×残#'\"")), max_size=12)
 
@@ -275,16 +498,29 @@ def modules(draw):
 
     def simple(depth):
         pad = indent_unit * depth
-        choices = [
-            [f"{pad}x = 1"],
-            [f"{pad}y = f(", f"{pad}    # inside brackets", f"{pad}    2,", f"{pad})"],
-            [f"{pad}s = '\"\"\" # not a comment'"],
-            [f'{pad}t = """', "# inside a string", '"""'],
-            [f'{pad}u = "é × 残差"  # trailing'],
-            [f"{pad}pass"],
-            [""],
-            [f"{pad}#"],
-        ]
+        if unique:
+            k = next(numbers)
+            choices = [
+                [f"{pad}x0 = {k}"],
+                [f"{pad}y0 = f(", f"{pad}    # inside brackets", f"{pad}    {k},", f"{pad})"],
+                [f"{pad}s0 = '\"\"\" # not a comment {k}'"],
+                [f'{pad}t0 = """', f"# inside a string {k}", '"""'],
+                [f'{pad}u0 = "é × 残差 {k}"  # trailing'],
+                [f"{pad}x0 += {k}"],
+                [""],
+                [f"{pad}#"],
+            ]
+        else:
+            choices = [
+                [f"{pad}x = 1"],
+                [f"{pad}y = f(", f"{pad}    # inside brackets", f"{pad}    2,", f"{pad})"],
+                [f"{pad}s = '\"\"\" # not a comment'"],
+                [f'{pad}t = """', "# inside a string", '"""'],
+                [f'{pad}u = "é × 残差"  # trailing'],
+                [f"{pad}pass"],
+                [""],
+                [f"{pad}#"],
+            ]
         return draw(st.sampled_from(choices))
 
     def block(depth, budget):
@@ -299,16 +535,24 @@ def modules(draw):
                 pad = indent_unit * depth
                 for _ in range(draw(st.integers(0, 2))):
                     lines.append(f"{pad}@decorator")
-                keyword = "class C" if kind == 2 else "def f(a, b=(1, 2))"
+                    if draw(st.integers(0, 3)) == 0:  # a comment between the decorator and the def
+                        lines += comment(depth)
+                if unique:
+                    k = next(numbers)
+                    keyword = f"class C0(B{k})" if kind == 2 else f"def f0(a, b=(1, {k}))"
+                else:
+                    keyword = "class C" if kind == 2 else "def f(a, b=(1, 2))"
                 if draw(st.booleans()):
-                    lines.append(f"{pad}{keyword}: pass")
+                    lines.append(f"{pad}{keyword}: {f'x0 = {next(numbers)}' if unique else 'pass'}")
                     continue
                 lines.append(f"{pad}{keyword}:")
                 if draw(st.booleans()):
+                    if draw(st.integers(0, 3)) == 0:  # a comment between the def and its docstring
+                        lines += comment(depth + 1)
                     lines += docstring(depth + 1)
                 lines += block(depth + 1, budget - 1)
                 if not any(l.strip() and not l.strip().startswith("#") for l in lines[-1:]):
-                    lines.append(f"{pad}{indent_unit}pass")
+                    lines.append(f"{pad}{indent_unit}{f'x0 = {next(numbers)}' if unique else 'pass'}")
         return lines
 
     lines = []
@@ -328,6 +572,18 @@ def test_invariants_on_generated_modules(text):
     except SyntaxError:  # the generator aims for valid Python; skip the rare miss
         return
     check_invariants(text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(modules(unique=True), st.data())
+def test_inserting_a_line_moves_no_other_anchor_in_generated_modules(text, data):
+    lines = literate.split_lines(text)
+    assume(lines)
+    line = data.draw(st.integers(1, len(lines)), label="line")
+    indent = lines[line - 1][:len(lines[line - 1]) - len(lines[line - 1].lstrip(" \t"))]
+    new = data.draw(st.sampled_from(["", f"{indent}# inserted", f"{indent}#"]), label="new line")
+    assume(compiles(text) and compiles(insert_line(text, line, new)))
+    assert moved_anchors(text, line, new) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,7 +610,40 @@ def test_invariants_on_every_labml_nn_file():
     assert len(files) > 100
 
 
+CHAPTERS = [*sorted((ROOT / "labml_resnet").rglob("*.py")), ROOT / "experiment.py"]
+
+
 def test_every_chapter_splits():
-    for path in [*sorted((ROOT / "labml_resnet").glob("*.py")), ROOT / "experiment.py"]:
-        if path.exists():
-            check_invariants(path.read_text(encoding="utf-8"))
+    for path in CHAPTERS:
+        check_invariants(path.read_text(encoding="utf-8"))
+
+
+def test_every_class_and_function_of_the_chapters_is_an_anchor():
+    for path in CHAPTERS:
+        anchors = {s.anchor for s in literate.split_file(path).sections}
+        defined = set()
+
+        def visit(node, scope):
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    defined.add(f"{scope}{child.name}")
+                    visit(child, f"{scope}{child.name}.")
+                else:
+                    visit(child, scope)
+
+        visit(ast.parse(path.read_text(encoding="utf-8")), "")
+        assert defined - anchors == set(), path.name
+    assert "train_in_world" in {s.anchor for s in literate.split_file(ROOT / "experiment.py").sections}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_inserting_a_line_moves_no_other_anchor_in_the_chapters(path):
+    text = path.read_text(encoding="utf-8")
+    before = split(text)
+    lines = literate.split_lines(text)
+    # A dozen places in each chapter, the same ones from run to run
+    for line in sorted(random.Random(path.name).sample(range(1, len(lines) + 1), min(12, len(lines)))):
+        indent = lines[line - 1][:len(lines[line - 1]) - len(lines[line - 1].lstrip(" \t"))]
+        for new in ["", f"{indent}# a new note"]:
+            if compiles(insert_line(text, line, new)):
+                assert moved_anchors(text, line, new, before) == [], (line, new)

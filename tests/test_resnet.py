@@ -1,10 +1,19 @@
-"""Claims of the network chapter: counts, shapes, torchvision equivalence, initialization."""
+"""Claims of the network chapter: counts, shapes, torchvision equivalence, initialization,
+coursework sessions, exercises."""
+import doctest
+import pathlib
+import re
+
 import pytest
 import torch
 import torchvision
+from torch.utils.flop_counter import FlopCounterMode
 
 import labml_resnet as r
 from labml_resnet.shapes import count_parameters, on_meta, stage_sizes
+from labml_resnet.shortcuts import ProjectionShortcut, ZeroPadShortcut
+
+CHAPTER = pathlib.Path(r.resnet.__file__)
 
 IMAGENET_PARAMS = {"resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032,
                    "resnet101": 44_549_160, "resnet152": 60_192_808}
@@ -30,8 +39,24 @@ def test_cifar_parameter_counts(name, expected):
 
 @pytest.mark.parametrize("name", ["plain18", "plain34"])
 def test_imagenet_plain_counts_match_option_a(name):
+    # The paper's Table 2 / Fig. 4 pair: option A, "no extra parameter compared to the plain counterparts"
     residual = getattr(r, name.replace("plain", "resnet"))
     assert count_parameters(on_meta(getattr(r, name))) == count_parameters(on_meta(lambda: residual(shortcut="A")))
+
+
+def test_exercise_4_option_b_costs_three_projections_in_resnet34():
+    plain, a, b = (count_parameters(on_meta(build)) for build in
+                   (r.plain34, lambda: r.resnet34(shortcut="A"), r.resnet34))
+    assert plain == a
+    projections = (64 * 128 + 2 * 128) + (128 * 256 + 2 * 256) + (256 * 512 + 2 * 512)
+    assert b - a == projections == 173_824
+
+
+@pytest.mark.parametrize("name", ["plain18", "plain34", "plain20", "plain110"])
+def test_plain_builders_have_no_shortcut_at_all(name):
+    model = on_meta(getattr(r, name))
+    blocks = [block for stage in model.stages() for block in stage]
+    assert all(block.plain and block.downsample is None for block in blocks)
 
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet50"])
@@ -124,8 +149,10 @@ def test_zero_init_residual_makes_every_block_relu_of_shortcut(name):
     checked = []
     for block in blocks:
         def hook(m, inputs, output):
+            x = inputs[0]
             with torch.no_grad():
-                assert torch.allclose(output, torch.relu(m.downsample(inputs[0])), atol=1e-6)
+                identity = x if m.downsample is None else m.downsample(x)
+                assert torch.allclose(output, torch.relu(identity), atol=1e-6)
             checked.append(m)
         block.register_forward_hook(hook)
     size = 224 if name in r.IMAGENET_BUILDERS else 32
@@ -138,7 +165,7 @@ def test_zero_init_residual_makes_every_block_relu_of_shortcut(name):
 
 def test_zero_init_residual_is_refused_for_plain_networks():
     with pytest.raises(ValueError, match="plain"):
-        r.resnet.cifar_resnet(20, shortcut=None, zero_init_residual=True)
+        r.resnet.cifar_resnet(20, plain=True, zero_init_residual=True)
 
 
 def test_he_initialization():
@@ -157,3 +184,60 @@ def test_readme_one_liner():
     # `python -c "import labml_resnet as r; print(r.resnet20())"`
     text = repr(r.resnet20())
     assert "ZeroPadShortcut" in text and "layer3" in text
+
+
+def test_width_doubles_so_that_a_3x3_costs_the_same_in_every_stage():
+    # Sec. 3.3: "the number of filters is doubled so as to preserve the time complexity per layer"
+    def macs(conv, side):
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad():
+            conv(torch.zeros(1, conv.in_channels, side, side))
+        return counter.get_total_flops() // 2
+    model = r.resnet34()
+    layer1, layer2 = macs(model.layer1[1].conv1, 56), macs(model.layer2[1].conv1, 28)
+    assert layer1 == layer2 == 9 * 64 * 64 * 56 * 56
+
+
+def test_forward_needs_a_batch_dimension():
+    model = r.resnet20().eval()
+    with pytest.raises(ValueError, match="expected 4D input"):
+        model(torch.randn(3, 32, 32))
+    assert model(torch.randn(3, 32, 32).unsqueeze(0)).shape == (1, 10)
+
+
+def test_exercise_1_zero_padding_shortcuts_of_resnet20():
+    names = [name for name, m in r.resnet20().named_modules() if isinstance(m, ZeroPadShortcut)]
+    assert names == ["layer2.0.downsample", "layer3.0.downsample"]
+    assert r.resnet20().layer1[0].downsample is None  # 16 → 16 at stride 1: the identity
+    assert sum(isinstance(m, ProjectionShortcut) for m in r.resnet20(shortcut="C").modules()) == 9
+
+
+def _sessions(path: pathlib.Path) -> str:
+    """The ```pycon blocks of a chapter's notes (full-line comments), as one doctest text."""
+    comments = [re.sub(r"^\s*# ?", "", line) if line.lstrip().startswith("#") else ""
+                for line in path.read_text(encoding="utf-8").splitlines()]
+    return "\n".join(re.findall(r"^```pycon\n(.*?)^```", "\n".join(comments), flags=re.M | re.S))
+
+
+def test_coursework_sessions_run_as_shown():
+    # "Every session below is run by tests/test_resnet.py, and its printed output must match."
+    text = _sessions(CHAPTER)
+    assert text.count(">>>") >= 15  # the four sessions of "Using it in coursework"
+    torch.manual_seed(0)
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    report = []
+    runner.run(parser.get_doctest(text, {}, "coursework", str(CHAPTER), 0), out=report.append)
+    assert runner.summarize(verbose=False).failed == 0, "".join(report)
+
+
+def test_frozen_batch_norms_still_update_their_statistics_in_train_mode():
+    # "Freezing stops the gradient, not the batch norms"
+    model = torchvision.models.resnet18(weights=None)
+    for p in model.parameters():
+        p.requires_grad = False
+    before = model.bn1.running_mean.clone()
+    model.train()(torch.randn(2, 3, 64, 64))
+    assert not torch.equal(model.bn1.running_mean, before)
+    after_train = model.bn1.running_mean.clone()
+    model.eval()(torch.randn(2, 3, 64, 64))
+    assert torch.equal(model.bn1.running_mean, after_train)

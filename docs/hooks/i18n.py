@@ -15,8 +15,13 @@ See `docs/locales/README.md` for the workflow. In short:
 * **Markdown pages** (`docs/index.md`, …) are translated whole, as `docs/index.ja.md` (the
   layout of mkdocs-static-i18n). A translated page names the English it was translated from
   with `source_sha` in its front matter; when the English page changes, `check` says so.
+* **The generated tables** (`<!-- md: … -->` lines) are translated cell by cell after the site
+  has made them, from the `tables` catalog, whose msgids `extract` collects by making every
+  table the chapters and pages ask for (`generated_tables`): a table writer knows nothing of
+  languages.
 * `check` also fails when a translation changed what must not change (math, code, link
-  targets, `<!-- figure: … -->` directives) or strays from the glossary.
+  targets, `<!-- figure: … -->` directives), strays from the glossary, or puts a space beside
+  full-width punctuation (`stray_spaces`).
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ PAGE_LABELS = {
     "ja": {"source": "ソース", "permalink": "この節へのリンク", "lines": "リポジトリでこの行を見る"},
     "zh": {"source": "源代码", "permalink": "本节的链接", "lines": "在代码仓库中查看这几行"},
 }
+# The title of the exercises' collapsible answers (`??? success "Answer"` in the English notes)
+ANSWER = {"ja": "解答", "zh": "答案"}
 # Languages whose translation is still being written: the tests expect them to fail `check`.
 # Remove a language from here once `python docs/hooks/i18n.py check` passes for it.
 IN_PROGRESS: set[str] = set()
@@ -66,9 +73,15 @@ CHAPTERS = {
     "preact": "labml_resnet/preact.py",
     "shapes": "labml_resnet/shapes.py",
     "experiment": "experiment.py",
+    # The experiment's appendix (labml_resnet/experiments/)
+    **{f"experiments-{name}": f"labml_resnet/experiments/{name if name != 'index' else '__init__'}.py"
+       for name in ("index", "cifar10", "flags", "runs", "world", "display", "memory", "plot", "reproduce", "records")},
     # Not a chapter: the words in the figures (docs/figures/*.svg), one entry per text element.
     "figures": "docs/figures",
+    # Not a chapter: the words in the generated tables, one entry per kind of cell (`table_cells`).
+    "tables": "<!-- md: … --> tables",
 }
+TABLES = CHAPTERS["tables"]
 # Markdown pages under docs/ that are not translated (generated from English docstrings).
 UNTRANSLATED_PAGES = {"api.md"}
 
@@ -135,20 +148,32 @@ class Message:
     msgid: str
     where: list[tuple[str, int]]  # (path, line) of each section with these notes
     anchors: list[str]  # the section anchors (or "title", "description")
+    example: str = ""  # for a table cell with {0}, {1}, …: one cell as the page shows it
 
 
 def messages(rel_path: str) -> list[Message]:
     """The translatable strings of one chapter, in page order: title, description, each section's
-    notes. For the figures folder, the words of each figure (`figure_texts`)."""
+    notes. For the figures folder, the words of each figure (`figure_texts`); for `TABLES`,
+    the words of the generated tables (`table_cells` of `generated_tables`)."""
     found: dict[str, Message] = {}
 
-    def add(text: str, line: int, anchor: str, where: str = rel_path) -> None:
+    def add(text: str, line: int, anchor: str, where: str = rel_path, example: str = "") -> None:
         if not text.strip():
             return
-        message = found.setdefault(text, Message(text, [], []))
+        message = found.setdefault(text, Message(text, [], [], example))
         message.where.append((where, line))
         message.anchors.append(anchor)
 
+    if rel_path == TABLES:
+        for where, line, call, markdown in generated_tables():
+            writer = "table " + call.split("(")[0].rsplit(".", 1)[-1]
+            for template, cell in table_cells(markdown):
+                known = found.get(template)
+                if known is None or (where, line) not in known.where:  # once per table, not per row
+                    add(template, line, writer, where, cell if cell != template else "")
+        for message in found.values():
+            message.anchors = list(dict.fromkeys(message.anchors))
+        return list(found.values())
     if (ROOT / rel_path).is_dir():
         for svg in sorted((ROOT / rel_path).glob("*.svg")):
             for text, line in figure_texts(svg.read_text(encoding="utf-8")):
@@ -186,6 +211,200 @@ def translate_figure(svg: str, lang: str) -> str:
     return _SVG_TEXT.sub(replace, svg)
 
 
+# The words of the generated tables. A `<!-- md: … -->` line becomes a table computed from the
+# code (`site_hooks.expand_directives`); in the Japanese and Chinese editions its cells are then
+# translated one by one from the `tables` catalog (`translate_tables`), so that a writer knows
+# nothing of languages. A cell's msgid is its text with each number, and each name with a digit
+# in it (`resnet18`, `ResNet-20`, `CIFAR-10`), replaced by {0}, {1}, …: one entry serves every
+# row of its kind, and a new measurement changes no msgid. Code spans and math stay in the msgid
+# as they are. Cells without a word to translate (numbers, code, names) and tables that already
+# hold CJK text (the glossary, a table typed in a translation) are left alone.
+
+# A directive line, in a page or in a chapter's notes (after the `#` of a comment)
+_TABLE_DIRECTIVE = re.compile(r"^[ \t]*(?:#[ \t]?)?[ \t]*<!--\s*md:\s*(?P<call>.*?)\s*-->[ \t]*$")
+_TABLE_ROW = re.compile(r"^[ \t]*\|.*\|[ \t]*$")
+_TABLE_RULE = re.compile(r"^[ \t]*\|(?:[ \t]*:?-+:?[ \t]*\|)+[ \t]*$")
+# In a cell: what is not words. Code spans and math are kept in the msgid; numbers (`4,850`,
+# `+1.5%`, `2.37e+03`, `3×3`, `10⁶`) and names with a digit become {0}, {1}, …
+_CELL_KEEP = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)|\$[^$]+\$")
+_CELL_VALUE = re.compile(r"(?<![\w.])(?:[A-Za-z][A-Za-z_]*(?:\d[\w]*|-\d+)(?:[.-]\d+)*(?![\w])"
+                         r"|[-+−]?\d+(?:,\d{3})*(?:\.\d+)*(?:e[-+]\d+)?(?:×\d+)*%?[⁰¹²³⁴⁵⁶⁷⁸⁹]*)")
+_CELL_SLOT = re.compile(r"\{(\d+)\}")
+# Words that are names, not translated: besides these, any word with a capital after its first
+# letter (ResNet, ReLU, NVIDIA, CPU, MiB)
+TABLE_NAMES = {"torch", "torchvision", "Intel", "Xeon"}
+
+
+def generated_tables() -> list[tuple[str, int, str, str]]:
+    """(path, line, call, Markdown) for each `<!-- md: … -->` line of the chapters and the English
+    pages, outside fenced code: the calls the site makes, made the way the site makes them
+    (`site_hooks.call_directive`, which keeps each call's Markdown for the rest of the process)."""
+    here = Path(__file__).resolve().parent
+    for folder in (str(here.parents[1]), str(here)):  # the package and `experiment.py`; the site's hooks
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    import site_hooks
+
+    sources = [path for path in CHAPTERS.values() if path.endswith(".py")]
+    sources += [str(page.relative_to(ROOT)) for page in english_pages()]
+    found, fence = [], None
+    for rel_path in sources:
+        for number, line in enumerate((ROOT / rel_path).read_text(encoding="utf-8").split("\n"), 1):
+            text = re.sub(r"^[ \t]*#[ \t]?", "", line) if rel_path.endswith(".py") else line
+            opening = re.match(r"[ \t]*(```|~~~)", text)
+            if opening and (fence is None or opening.group(1) == fence):
+                fence = opening.group(1) if fence is None else None
+            elif fence is None and (match := _TABLE_DIRECTIVE.match(line)):
+                call = match.group("call")
+                found.append((rel_path, number, call, site_hooks.call_directive(call, f"{rel_path}:{number}")))
+        fence = None
+    return found
+
+
+def _table_rows(lines: list[str]) -> list[int]:
+    """The indices of the rows (the header and the body, not the `|---|` rule) of every Markdown
+    table in `lines` outside fenced code that holds no CJK text."""
+    rows, fence, i = [], None, 0
+    while i < len(lines):
+        opening = re.match(r"[ \t]*(```|~~~)", lines[i])
+        if opening and (fence is None or opening.group(1) == fence):
+            fence = opening.group(1) if fence is None else None
+        elif fence is None and i + 1 < len(lines) and _TABLE_ROW.match(lines[i]) and _TABLE_RULE.match(lines[i + 1]):
+            end = i + 2
+            while end < len(lines) and _TABLE_ROW.match(lines[end]):
+                end += 1
+            if not any(re.search(f"[{_CJK}]", line) for line in lines[i:end]):
+                rows += [i, *range(i + 2, end)]
+            i = end
+            continue
+        i += 1
+    return rows
+
+
+def _cell_spans(row: str) -> list[tuple[int, int]]:
+    """(start, end) of the text of each cell of the table row `| a | b |`, without the spaces
+    around it. A `|` inside a code span, or escaped as `\\|`, does not end a cell."""
+    pipes, i = [], 0
+    while i < len(row):
+        if row[i] == "\\":
+            i += 2
+            continue
+        if row[i] == "`":
+            ticks = re.match(r"`+", row[i:]).group(0)
+            close = row.find(ticks, i + len(ticks))
+            i = close + len(ticks) if close != -1 else i + len(ticks)
+            continue
+        if row[i] == "|":
+            pipes.append(i)
+        i += 1
+    spans = []
+    for left, right in zip(pipes, pipes[1:]):
+        text = row[left + 1:right]
+        start = left + 1 + len(text) - len(text.lstrip())
+        spans.append((start, max(start, right - (len(text) - len(text.rstrip())))))
+    return spans
+
+
+def _outside_code_and_math(text: str, change: Callable[[str], str]) -> str:
+    """`text` with `change` applied to what lies outside its code spans and math."""
+    out, last = [], 0
+    for match in _CELL_KEEP.finditer(text):
+        out += [change(text[last:match.start()]), match.group(0)]
+        last = match.end()
+    return "".join(out) + change(text[last:])
+
+
+def cell_template(cell: str) -> tuple[str, list[str]]:
+    """(msgid, values) of a table cell: `"3×3 conv, 64 → 128, /2"` gives
+    `("{0} conv, {1} → {2}, /{3}", ["3×3", "64", "128", "2"])`."""
+    values: list[str] = []
+
+    def slot(match: re.Match) -> str:
+        values.append(match.group(0))
+        return f"{{{len(values) - 1}}}"
+
+    return _outside_code_and_math(cell, lambda part: _CELL_VALUE.sub(slot, part)), values
+
+
+def fill_template(template: str, values: list[str]) -> str:
+    """`template` (a translated cell) with {0}, {1}, … replaced by `values`, outside code and math."""
+    def value(match: re.Match) -> str:
+        index = int(match.group(1))
+        return values[index] if index < len(values) else match.group(0)
+
+    return _outside_code_and_math(template, lambda part: _CELL_SLOT.sub(value, part))
+
+
+def has_words(template: str) -> bool:
+    """Whether a cell's msgid has a word to translate: not only numbers, code, math and names."""
+    text = _CELL_SLOT.sub(" ", _CELL_KEEP.sub(" ", template))
+    return any(word not in TABLE_NAMES and not re.match(r"[A-Za-z][a-z]*[A-Z]", word)
+               for word in re.findall(r"[A-Za-z]{2,}", text))
+
+
+# A generated figure (the learning curves and image grids of `labml_resnet.experiments.records`)
+# is one line of HTML: its words (the text between tags, and `aria-label` and `alt` attributes)
+# are translated from the same catalog, each piece templated like a cell.
+_HTML_LINE = re.compile(r"^[ \t]*<(?:figure|div)\b")
+_HTML_WORDS = [re.compile(r"(>)([^<>]+)(?=<)"), re.compile(r'(\b(?:aria-label|alt)=")([^"]+)(?=")')]
+
+
+def _html_lines(lines: list[str]) -> list[int]:
+    """The indices of the lines of generated HTML in `lines` that hold no CJK text."""
+    return [i for i, line in enumerate(lines) if _HTML_LINE.match(line) and not re.search(f"[{_CJK}]", line)]
+
+
+def _html_pieces(line: str) -> list[tuple[int, int]]:
+    """(start, end) of each piece of text with words in a line of generated HTML, in order."""
+    spans = sorted((m.start(2), m.end(2)) for pattern in _HTML_WORDS for m in pattern.finditer(line))
+    return [(start, end) for start, end in spans if has_words(cell_template(html.unescape(line[start:end]))[0])]
+
+
+def table_cells(markdown: str) -> list[tuple[str, str]]:
+    """(msgid, cell) for every cell with words of the tables `translate_tables` would translate,
+    and every piece of text with words of the generated figures."""
+    lines = markdown.split("\n")
+    found = []
+    for i in _table_rows(lines):
+        for start, end in _cell_spans(lines[i]):
+            cell = lines[i][start:end]
+            template, _ = cell_template(cell)
+            if has_words(template):
+                found.append((template, cell))
+    for i in _html_lines(lines):
+        for start, end in _html_pieces(lines[i]):
+            text = html.unescape(lines[i][start:end])
+            found.append((cell_template(text)[0], text))
+    return found
+
+
+def translate_tables(markdown: str, lang: str) -> str:
+    """`markdown` with the words in its tables and generated figures in `lang`, where the tables
+    catalog has them (English elsewhere, and `check` lists what is missing). Tables with CJK
+    text are left alone."""
+    table = _catalog(lang, "tables") if lang in LANGUAGES else {}
+    if not table:
+        return markdown
+    lines = markdown.split("\n")
+    for i in _table_rows(lines):
+        row, pieces, last = lines[i], [], 0
+        for start, end in _cell_spans(row):
+            template, values = cell_template(row[start:end])
+            if template in table:
+                pieces += [row[last:start], fill_template(table[template], values)]
+                last = end
+        lines[i] = "".join(pieces) + row[last:]
+    for i in _html_lines(lines):
+        row, pieces, last = lines[i], [], 0
+        for start, end in _html_pieces(row):
+            template, values = cell_template(html.unescape(row[start:end]))
+            if template in table:
+                pieces += [row[last:start], html.escape(fill_template(table[template], values))]
+                last = end
+        lines[i] = "".join(pieces) + row[last:]
+    return "\n".join(lines)
+
+
 def catalog_path(lang: str, domain: str) -> Path:
     return LOCALES / lang / "LC_MESSAGES" / f"{domain}.po"
 
@@ -203,6 +422,11 @@ def _new_catalog(lang: str, domain: str) -> polib.POFile:
     po.header = (f"{LANGUAGES[lang][0]} translation of {CHAPTERS[domain]}.\n"
                  "Each msgid is the English notes of one section; update with\n"
                  "`python docs/hooks/i18n.py extract`, see docs/locales/README.md.")
+    if domain == "tables":
+        po.header = (f"{LANGUAGES[lang][0]} translation of the words in the generated tables.\n"
+                     "Each msgid is one kind of table cell: {0}, {1}, … stand for its numbers and\n"
+                     "names, which the site puts back as they are. Update with\n"
+                     "`python docs/hooks/i18n.py extract`, see docs/locales/README.md.")
     return po
 
 
@@ -216,7 +440,8 @@ def _load(lang: str, domain: str) -> polib.POFile | None:
 
 
 def _anchors(entry: polib.POEntry) -> set[str]:
-    return {line.removeprefix("section: ") for line in (entry.comment or "").split("\n") if line}
+    lines = (entry.comment or "").split("\n")  # "section: …" lines, and a table cell's "e.g. …"
+    return {line.removeprefix("section: ") for line in lines if line.startswith("section: ")}
 
 
 def update_catalog(lang: str, domain: str) -> tuple[polib.POFile, Counter]:
@@ -246,7 +471,8 @@ def update_catalog(lang: str, domain: str) -> tuple[polib.POFile, Counter]:
             else:
                 stats["new"] += 1
         entry.occurrences = message.where
-        entry.comment = "\n".join(f"section: {a}" for a in message.anchors)
+        entry.comment = "\n".join([f"section: {a}" for a in message.anchors] +
+                                  ([f"e.g. {message.example}"] if message.example else []))
         entry.obsolete = False
         po.append(entry)
 
@@ -300,7 +526,8 @@ _HTML_ATTR = re.compile(r"""\b(?:href|src|id|class)="[^"]*\"""")
 
 def placeholders(text: str) -> Counter:
     """What a translation must carry over verbatim: code blocks and spans, math, link targets,
-    `<!-- md: … -->`/`<!-- figure: … -->` directives and HTML attributes."""
+    `<!-- md: … -->`/`<!-- figure: … -->` directives, HTML attributes, and the {0}, {1}, … of a
+    table cell."""
     found: Counter = Counter()
     for pattern in (_DIRECTIVE, _FENCE):
         found.update(m.group(0).strip() for m in pattern.finditer(text))
@@ -312,6 +539,7 @@ def placeholders(text: str) -> Counter:
         text = pattern.sub(" ", text)
     found.update("](" + m.group(1) for m in _LINK_TARGET.finditer(text))
     found.update(m.group(0) for m in _HTML_ATTR.finditer(text))
+    found.update(m.group(0) for m in _CELL_SLOT.finditer(text))  # a table cell's {0}, {1}, …
     return found
 
 
@@ -330,6 +558,8 @@ def translation_problems(lang: str, english: str, translated: str) -> list[str]:
     lost = placeholders(english) - placeholders(translated)
     for item in lost:
         problems.append(f"changed or lost {item!r}")
+    for slot in sorted(set(_CELL_SLOT.findall(prose(translated))) - set(_CELL_SLOT.findall(prose(english)))):
+        problems.append(f"'{{{slot}}}' is not in the English")  # a table cell would show it as it is
     english_prose, translated_prose = prose(english), prose(translated)
     for term in GLOSSARY:
         required = getattr(term, lang)
@@ -338,12 +568,32 @@ def translation_problems(lang: str, english: str, translated: str) -> list[str]:
     without_terms = translated  # so that 前活性化 isn't found inside 事前活性化
     for term in GLOSSARY:
         without_terms = without_terms.replace(getattr(term, lang), "")
+    # A variant in quotation marks is mentioned, not used (the Glossary says 步幅 is also called “步长”)
+    without_terms = re.sub(r"“[^”]*”|「[^」]*」", "", without_terms)
     for variant in AVOID.get(lang, []):
         if variant in without_terms:
             problems.append(f"uses {variant!r}; the glossary term is another")
     if "ResNet" in english_prose and "ResNet" not in translated_prose:
         problems.append("'ResNet' is a name: keep it as is")
+    if lang in LANGUAGES:
+        problems += [f"space beside full-width punctuation: {snippet!r}" for snippet in stray_spaces(translated)]
     return problems
+
+
+# Full-width punctuation carries its own spacing: a space beside it shows as a gap ("。 ResNet",
+# "`x` 、"). A typed one is a problem for `check`; a line break there is joined by `join_cjk_lines`.
+_PUNCT = "、。：；，！？"
+_STRAY_SPACE = re.compile(rf"[{_PUNCT}][*_]*[ \t]+[*_]*(?=[^\s|])|[^\s|][*_]*[ \t]+[*_]*[{_PUNCT}]")
+
+
+def stray_spaces(markdown: str) -> list[str]:
+    """Each space a reader would see beside full-width punctuation in `markdown`, as the site
+    renders it (lines joined by `join_cjk_lines`; code and front matter aside), with a few
+    characters around it."""
+    text = join_cjk_lines(_body(markdown))
+    text = _FENCE.sub("\n", text)
+    text = _CODE.sub(lambda m: m.group(1) + "code" + m.group(1), text)
+    return [text[max(0, m.start() - 6):m.end() + 6].replace("\n", "⏎") for m in _STRAY_SPACE.finditer(text)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,7 +663,7 @@ def check(langs=None) -> list[str]:
                 continue
             entries = {e.msgid: e for e in po if not e.obsolete}
             for message in messages(rel_path):
-                line = f"{where}: {rel_path}:{message.where[0][1]} ({message.anchors[0]})"
+                line = f"{where}: {message.where[0][0]}:{message.where[0][1]} ({message.anchors[0]})"
                 entry = entries.get(message.msgid)
                 if entry is None:
                     problems.append(f"{line}: not in the catalog; run `python docs/hooks/i18n.py extract`")
@@ -455,7 +705,8 @@ def translator(lang: str, rel_path: str) -> Callable[[str], str]:
 
     def translate(notes: str) -> str:
         if notes in table:
-            return table[notes]
+            # The collapsible answers' title, which the catalogs keep as the English marker
+            return table[notes].replace('??? success "Answer"', f'??? success "{ANSWER[lang]}"')
         if notes in front_matter or not notes.strip():
             return notes
         return (f'<div class="i18n-fallback" lang="en" markdown>\n'
@@ -507,15 +758,30 @@ logging.getLogger("mkdocs.plugins.mkdocs_static_i18n.reconfigure").addFilter(_In
 
 # Chinese and Japanese put no spaces between words, but a browser shows the line break inside a
 # paragraph as one ("两个\n阶段" reads "两个 阶段"). The source keeps its short lines, for review
-# beside the English; the page joins them where a CJK character ends one line and starts the next.
+# beside the English; the page joins them where a CJK character ends one line and starts the next,
+# and around full-width punctuation, which carries its own space ("。\nResNet" would read
+# "。 ResNet"). A line break between CJK text and Latin text stays: it shows as the space that
+# belongs there ("ストライド\n2" reads "ストライド 2").
 _CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60"
-_CJK_BREAK = re.compile(rf"(?<=[{_CJK}])([*_]*)\n[ \t]*(?=[*_]*[{_CJK}])")
+# A line that starts a block of its own (a heading, list item, quote, table, HTML, fence,
+# display math, definition, admonition, setext underline; a blank line), not the paragraph's next line
+_BLOCK_START = r"(?:[#>|<{:]|[-+*][ \t]|\d+[.)][ \t]|```|~~~|\$\$|!!!|\?\?\?|\[[^\]\n]*\]:|[=-]+[ \t]*$|$)"
+_CJK_BREAK = re.compile(rf"(?<=[{_CJK}])([*_]*)\n[ \t]*(?=[*_]*[{_CJK}])"
+                        rf"|(?<=[{_PUNCT}])([*_]*)\n[ \t]*(?!{_BLOCK_START})"
+                        rf"|(?<=\S)([*_]*)\n[ \t]*(?=[*_]*[{_PUNCT}])", re.M)
 
 
 def join_cjk_lines(markdown: str) -> str:
-    """`markdown` with the line breaks between two CJK characters removed, outside fenced code."""
+    """`markdown` with the line breaks between two CJK characters, and those after or before
+    full-width punctuation within a paragraph, removed; outside fenced code, never after a heading."""
+    def join(match: re.Match) -> str:
+        line = match.string[match.string.rfind("\n", 0, match.start()) + 1:match.start()]
+        if re.match(r"[ \t]*#", line):  # "## 演習" ends the heading: the next line is not part of it
+            return match.group(0)
+        return next(group for group in match.groups() if group is not None)
+
     parts = re.split(r"(^[ \t]*(?:```|~~~)[^\n]*\n.*?^[ \t]*(?:```|~~~)[ \t]*$)", markdown, flags=re.M | re.S)
-    return "".join(part if i % 2 else _CJK_BREAK.sub(r"\1", part) for i, part in enumerate(parts))
+    return "".join(part if i % 2 else _CJK_BREAK.sub(join, part) for i, part in enumerate(parts))
 
 
 def clear_cache() -> None:
@@ -524,6 +790,7 @@ def clear_cache() -> None:
 
 
 def main(argv: list[str]) -> int:
+    sys.modules.setdefault("i18n", sys.modules[__name__])  # for site_hooks, which runs the tables' writers
     if len(argv) < 1 or argv[0] not in ("extract", "check"):
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2

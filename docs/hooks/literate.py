@@ -10,7 +10,9 @@ The rules (the same ones pycco and labml's site follow, but read from the `token
 streams instead of guessed from line patterns, so strings and brackets can't fool them):
 
 * a run of full-line comments is the notes of the code that follows it;
-* a class or function docstring is the notes of its `def`/`class` line (decorators included);
+* every class and function starts a section at its `def`/`class` line (decorators included),
+  and its docstring is that section's notes; so are comments between its decorators and its
+  `def`, or between its `def` line and its docstring;
 * the module docstring is the page's intro, and its front matter (`title:`, `description:`
   between `---` lines) is the page's metadata;
 * a lone `#` (a comment run with no text) starts a new section with no notes;
@@ -19,11 +21,26 @@ streams instead of guessed from line patterns, so strings and brackets can't foo
 
 Every source line belongs to exactly one section, in order, and code lines are kept verbatim.
 Comments inside brackets stay in the code: splitting there would cut a statement in two.
+
+Each section has an anchor (its HTML id) made from its own text, never from line numbers or
+from the sections before it, so that adding a line elsewhere does not move it (`_anchor` says
+how it is made):
+
+* a class, function or method: its qualified name (`BasicBlock.forward`); a module or class
+  attribute, where a section starts at its assignment: the same (`BasicBlock.expansion`);
+* code that defines nothing, under notes with a heading: the heading's slug; notes with no
+  code: the heading's slug (`Exercises`), else the notes' first words;
+* any other code, most often a section that starts inside a function body: the function's
+  qualified name, the first name the code assigns or calls, and four hex digits of a hash of
+  its first statement (`BasicBlock.forward.out-3c1a`), so two sections that both assign `out`
+  differ without a counter.
 """
 
 from __future__ import annotations
 
 import ast
+import codecs
+import hashlib
 import html
 import inspect
 import io
@@ -63,10 +80,20 @@ class Module:
     lines: list[str]  # source lines with their line endings, so `lines[n - 1]` is line n
 
 
-# Comments meant for tools, not readers, stay in the code: directives anywhere, and on the first
-# two lines a shebang or an encoding declaration (PEP 263).
-_TOOL_COMMENT = re.compile(r"#\s*(type|noqa|pragma|fmt|pylint|mypy)\b")
+# Comments meant for tools, not readers, stay in the code: directives anywhere (a tool's name
+# and a colon, `# type: ignore`, `# fmt: off`, or a bare `# noqa`; "# type of the shortcut" is a
+# note), and on the first two lines a shebang or an encoding declaration (PEP 263).
+_TOOL_COMMENT = re.compile(r"#\s*(?:(?:type|pragma|fmt|pylint|mypy|pyright|isort|ruff|flake8)\s*:"
+                           r"|(?i:noqa)\s*(?::|$))")
 _HEADER_COMMENT = re.compile(r"#!|#.*coding[:=]")
+
+
+class SourceError(Exception):
+    """A file that is not valid Python: `str()` is one line, `path:line:column: message`."""
+
+    def __init__(self, path: str | Path, line: int, column: int, message: str):
+        super().__init__(f"{path}:{line}:{column}: {message}")
+        self.path, self.line, self.column, self.message = str(path), line, column, message
 
 
 def split_lines(text: str) -> list[str]:
@@ -88,9 +115,10 @@ def split_source(text: str) -> Module:
         tree = ast.parse(normalized)
     n = len(lines)
 
-    comments = _note_comments(normalized)  # line -> comment text, for notes
-    docstrings, headers = _docstrings(tree, lines)  # first line -> (last line, text); def start -> qualname
-    statements = _statements(tree)  # first statement on each line, with its scope
+    tokens = list(tokenize.generate_tokens(io.StringIO(normalized).readline))
+    comments = _note_comments(tokens, normalized)  # line -> comment text, for notes
+    # first line -> (last line, text, owner); def/class start -> qualname; comment lines in def headers
+    docstrings, headers, in_header = _docstrings(tree, lines)
 
     sections: list[Section] = []
     meta: dict[str, str] = {}
@@ -104,15 +132,22 @@ def split_source(text: str) -> Module:
         """Close the current section at `line - 1` and start a new one at `line`."""
         nonlocal start, notes, code_lines, intro
         numbers = _trim_blank(code_lines, lines)
+        text = "\n\n".join(t for t in notes if t)
+        if not (text or numbers or intro):  # nothing to show: a lone `#`, blank lines
+            if line <= n:  # what comes next joins it
+                return
+            if sections:  # at the end of the file, the previous section takes its lines
+                sections[-1].last_line = n
+                return
         if line > start:  # an empty file has no sections
-            sections.append(Section("intro" if intro else "", start, line - 1,
-                                    "\n\n".join(t for t in notes if t), _join(numbers, lines), numbers))
+            sections.append(Section("intro" if intro else "", start, line - 1, text, _join(numbers, lines), numbers))
         start, notes, code_lines, intro = line, [], [], False
 
     line = 1
     while line <= n:
         if line in comments:  # a comment run: the notes of a new section
-            if has_content():
+            # ... unless it stands between a def's decorators and docstring: then it is the def's.
+            if has_content() and line not in in_header:
                 open_section(line)
             run = []
             while line in comments:
@@ -132,25 +167,51 @@ def split_source(text: str) -> Module:
             line = end + 1
             continue
         if line in headers and any(lines[i - 1].strip() for i in code_lines):
-            # A documented def/class starts its own section, unless comments just opened one for it.
+            # Every def/class starts its own section, unless comments just opened one for it.
             open_section(line)
         code_lines.append(line)
         line += 1
     open_section(n + 1)
 
-    for section in sections:
-        if not section.anchor:
-            section.anchor = _anchor(section, statements)
-    _make_unique(sections)
+    index = _Index(tree, tokens)
+    _make_unique(sections, [_anchor(section, index) for section in sections])
     return Module(meta, sections, lines)
 
 
 def split_file(path: str | Path) -> Module:
-    """Read a file the way Python does (PEP 263 encoding cookie, BOM) and split it."""
+    """Read a file the way Python does (PEP 263 encoding cookie, BOM) and split it.
+
+    A file that can't be decoded or parsed raises `SourceError`, whose message is one line that
+    names the file and the position: `path:line:column: message`.
+    """
     with open(path, "rb") as f:
         data = f.read()
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return split_source(data.decode(encoding))
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:  # an unknown encoding, or a cookie that contradicts the BOM
+        cookie = next((number for number, line in enumerate(data.splitlines()[:2], 1)
+                       if re.match(rb"[ \t\f]*#.*coding[:=]", line)), 1)
+        why = " (the file starts with a UTF-8 byte-order mark)" if data.startswith(codecs.BOM_UTF8) else ""
+        raise SourceError(path, cookie, 1, f"{error}{why}") from None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise SourceError(path, *_position(data[:error.start].decode(encoding)),
+                          f"can't decode byte 0x{data[error.start]:02x} as {encoding}: {error.reason}") from None
+    try:
+        return split_source(text)
+    except SyntaxError as error:
+        if error.lineno is None:  # "source code string cannot contain null bytes" has no position
+            raise SourceError(path, *_position(text.removeprefix("\ufeff").split("\0")[0]), error.msg) from None
+        raise SourceError(path, error.lineno, error.offset or 1, error.msg) from None
+
+
+def _position(before: str) -> tuple[int, int]:
+    """(line, column), both from 1, of the character that follows the text `before`."""
+    head = split_lines(before) or [""]
+    if head[-1].endswith(("\n", "\r")):
+        return len(head) + 1, 1
+    return len(head), len(head[-1]) + 1
 
 
 def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -177,12 +238,12 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
     return meta, "\n".join(lines[end + 1:]).strip()
 
 
-def _note_comments(normalized: str) -> dict[int, str]:
+def _note_comments(tokens: list[tokenize.TokenInfo], normalized: str) -> dict[int, str]:
     """Full-line comments outside brackets: line number -> comment text (without `#`)."""
     found = {}
     depth = 0  # bracket depth: a comment inside (...) is part of an expression, so it stays code
     source_lines = normalized.split("\n")
-    for tok in tokenize.generate_tokens(io.StringIO(normalized).readline):
+    for tok in tokens:
         if tok.type == tokenize.OP and tok.string in "([{":
             depth += 1
         elif tok.type == tokenize.OP and tok.string in ")]}":
@@ -196,28 +257,31 @@ def _note_comments(normalized: str) -> dict[int, str]:
 
 
 def _docstrings(tree: ast.Module, lines: list[str]):
-    """Docstrings that fill their own lines, and where each documented def/class starts.
+    """Docstrings that fill their own lines, where each def/class starts, and its header lines.
 
-    Returns ({first line: (last line, cleaned text, owner qualname)}, {first line of def: qualname}).
+    Returns ({first line: (last line, cleaned text, owner qualname)}, {first line of def: qualname},
+    {line between a def's first decorator and its `def`, or between its `def` and its docstring}).
     A docstring sharing a line with code (`def f(): "doc"`) stays in the code: taking its lines
     away would take code with them.
     """
-    docstrings, headers = {}, {}
+    docstrings, headers, in_header = {}, {}, set()
 
     def visit(node, scope: str) -> None:
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if isinstance(child, _DEFINITIONS):
                 qualname = f"{scope}.{child.name}" if scope else child.name
+                first = min([d.lineno for d in child.decorator_list] + [child.lineno])
+                headers[first] = qualname
+                in_header.update(range(first, child.lineno))
                 if _own_docstring(child, lines, docstrings, qualname):
-                    first = min([d.lineno for d in child.decorator_list] + [child.lineno])
-                    headers[first] = qualname
+                    in_header.update(range(child.lineno + 1, child.body[0].lineno))
                 visit(child, qualname)
-            else:
+            elif isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):  # expressions hold no defs
                 visit(child, scope)
 
     _own_docstring(tree, lines, docstrings, "<module>")
     visit(tree, "")
-    return docstrings, headers
+    return docstrings, headers, in_header
 
 
 def _own_docstring(node, lines: list[str], found: dict, owner: str) -> bool:
@@ -238,23 +302,92 @@ def _own_docstring(node, lines: list[str], found: dict, owner: str) -> bool:
     return True
 
 
-def _statements(tree: ast.Module) -> dict[int, tuple[ast.stmt, str]]:
-    """The outermost statement starting on each line, with the qualname of its scope."""
-    found: dict[int, tuple[ast.stmt, str]] = {}
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# The fields of a compound statement that hold statements; the others are its header.
+_BODIES = {"body", "orelse", "handlers", "finalbody", "cases"}
 
-    def visit(node, scope: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            inner = scope
-            if isinstance(child, ast.stmt):
-                found.setdefault(child.lineno, (child, scope))
+
+class _Index:
+    """What anchors are made of: a module's statements by line, the scope of each line, the
+    statements that define a name, where each statement sits, and the code tokens of each line."""
+
+    def __init__(self, tree: ast.Module, tokens: list[tokenize.TokenInfo]):
+        self.statements: dict[int, list[ast.stmt]] = {}  # line -> statements starting there, outermost first
+        self.scopes: list[tuple[int, int, str]] = []  # (def line, last line, qualname) of each def/class
+        # definition -> (qualified name, whether it is the first statement to define that name)
+        self.definitions: dict[ast.stmt, tuple[str, bool]] = {}
+        # statement -> the headers of the `if`/`for`/`try`… around it in its scope, and the branch
+        # (`body`, `orelse`, …) of each: `return x` under `if a:` is not `return x` under `else:`
+        self.context: dict[ast.stmt, tuple[str, ...]] = {}
+        self.tokens: dict[int, list[str]] = {}  # line -> the code tokens (no comments) starting on it
+        self._visit(tree, "", in_function=False, seen=set(), context=())
+        layout = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+                  tokenize.ENDMARKER}
+        for tok in tokens:
+            if tok.type not in layout:
+                self.tokens.setdefault(tok.start[0], []).append(tok.string)
+
+    def _visit(self, node, scope: str, in_function: bool, seen: set[str], context: tuple[str, ...]) -> None:
+        for field, value in ast.iter_fields(node):
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, (ast.excepthandler, ast.match_case)):  # they hold statements
+                    self._visit(child, scope, in_function, seen, (*context, field, _header(child)))
+                if not isinstance(child, ast.stmt):
+                    continue
+                self.statements.setdefault(child.lineno, []).append(child)
                 for decorator in getattr(child, "decorator_list", []):
-                    found.setdefault(decorator.lineno, (child, scope))
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    inner = f"{scope}.{child.name}" if scope else child.name
-            visit(child, inner)
+                    self.statements.setdefault(decorator.lineno, []).append(child)
+                self.context[child] = (*context, field)
+                name = _defined_name(child, in_function)
+                if name:
+                    qualname = f"{scope}.{name}" if scope else name
+                    self.definitions[child] = (qualname, qualname not in seen)
+                    seen.add(qualname)
+                if isinstance(child, _DEFINITIONS):
+                    self.scopes.append((child.lineno, child.end_lineno, qualname))
+                    self._visit(child, qualname, not isinstance(child, ast.ClassDef), seen, ())
+                elif _is_compound(child):
+                    self._visit(child, scope, in_function, seen, (*context, field, _header(child)))
 
-    visit(tree, "")
-    return found
+    def scope_at(self, line: int) -> str:
+        """The qualified name of the innermost def/class whose body holds `line` ("" at top level)."""
+        inner = [(first, qualname) for first, last, qualname in self.scopes if first < line <= last]
+        return max(inner)[1] if inner else ""
+
+
+def _is_compound(stmt: ast.stmt) -> bool:
+    """Whether the statement holds others (`if`, `for`, `try`, `match`, a def…)."""
+    return any(isinstance(getattr(stmt, body, None), list) for body in _BODIES)
+
+
+def _header(node: ast.AST) -> str:
+    """A compound statement's header (`if a:`, `except E:`) as text that ignores layout and comments."""
+    parts = [ast.dump(item) if isinstance(item, ast.AST) else repr(item)
+             for field, value in ast.iter_fields(node) if field not in _BODIES
+             for item in (value if isinstance(value, list) else [value])]
+    return f"{type(node).__name__}({', '.join(parts)})"
+
+
+def _defined_name(stmt: ast.stmt, in_function: bool) -> str | None:
+    """The name a statement defines: a def or class anywhere; outside functions, an assigned
+    name (a module or class attribute), `imports`, or `__main__` for `if __name__ == "__main__":`."""
+    if isinstance(stmt, _DEFINITIONS):
+        return stmt.name
+    if in_function:
+        return None  # a local variable is not worth a name of its own
+    target = stmt.targets[0] if isinstance(stmt, ast.Assign) else \
+        stmt.target if isinstance(stmt, ast.AnnAssign) else None
+    while isinstance(target, (ast.Tuple, ast.List)) and target.elts:
+        target = target.elts[0]
+    if isinstance(target, ast.Starred):
+        target = target.value
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return "imports"
+    if isinstance(stmt, ast.If) and ast.unparse(stmt.test).replace("'", '"') == '__name__ == "__main__"':
+        return "__main__"
+    return None
 
 
 def _comment_notes(run: list[str]) -> str:
@@ -280,61 +413,133 @@ def _join(numbers: list[int], lines: list[str]) -> str:
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 
 
-def _anchor(section: Section, statements: dict) -> str:
-    """A stable id: the qualified name of what the section defines, else a name from its code or notes."""
-    stmt = None
-    for number in section.code_lines:
-        if number in statements:
-            stmt, scope = statements[number]
-            break
-    if stmt is not None:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            return f"{scope}.{stmt.name}" if scope else stmt.name
-        name = _statement_name(stmt)
-        return f"{scope}.{name}" if scope else name
+def _anchor(section: Section, index: _Index) -> tuple[str, str, bool]:
+    """A section's anchor, made from its own text, so that a line added elsewhere can't move it.
+
+    Returns (anchor, a hash of the section's text that tells it apart should another section
+    want the same anchor, whether it has first claim to the anchor). The anchor is
+
+    * `intro` for the module docstring's section;
+    * a definition's qualified name (`BasicBlock.forward`, `BasicBlock.expansion`, `PRESETS`)
+      where the section's code starts at the first definition of that name;
+    * the slug of the notes' first heading (`Exercises`) where the section defines nothing, its
+      first words where it also has no code and no heading;
+    * for any other code (most often a section that starts inside a function body) the qualified
+      name of its scope, the first name its first statement assigns or calls, and 4 hex digits of
+      a hash of that statement's tokens and of the `if`/`for`/… headers around it:
+      `BasicBlock.forward.out-3c1a`. No counter: inserting a section before it changes nothing,
+      and editing the statement's layout or comments neither.
+    """
+    if section.anchor == "intro":
+        return "intro", _digest([section.notes]), True
     heading = _HEADING.search(section.notes)
-    if heading:
-        words = re.findall(r"\w+", heading.group(1))
-        if words:
-            return "-".join(words)
-    return "notes"
+    slug = "-".join(re.findall(r"\w+", heading.group(1))) if heading else ""
+    if not section.code_lines:
+        words = re.findall(r"\w+", re.sub(r"<[^>]*>|\]\([^)]*\)", " ", section.notes))[:4]
+        return slug or "-".join(words) or "notes", _digest([section.notes]), False
+    lead, statements = _lead(section, index)
+    digest = _digest([*(index.context[statements[0]] if statements else ()),
+                      *(token for number in lead for token in index.tokens.get(number, []))])
+    if statements and statements[0] in index.definitions:
+        qualname, first = index.definitions[statements[0]]
+        if first:
+            return qualname, digest, True
+        return f"{qualname}-{digest}", "", False
+    scope = index.scope_at(section.code_lines[0])
+    if slug:
+        return f"{scope}.{slug}" if scope else slug, digest, False
+    name = _statement_name(statements) or next(  # a lone `else:` or `try:`: its keyword
+        (token for number in lead for token in index.tokens.get(number, [])), "code")
+    return f"{scope}.{name}-{digest}" if scope else f"{name}-{digest}", "", False
 
 
-def _statement_name(stmt: ast.stmt) -> str:
-    """What a statement is about: the name it assigns or calls, else its keyword."""
-    target = None
-    if isinstance(stmt, ast.Assign):
-        target = stmt.targets[0]
-    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
-        target = stmt.target
-    elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-        target = stmt.value.func
-    elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
-        return "imports"
-    elif isinstance(stmt, ast.If) and "__name__" in ast.unparse(stmt.test):
-        return "main"
-    while isinstance(target, (ast.Tuple, ast.List, ast.Starred, ast.Subscript)):
-        target = target.value if not isinstance(target, (ast.Tuple, ast.List)) else (target.elts or [None])[0]
-    if isinstance(target, ast.Name):
-        return target.id
-    if isinstance(target, ast.Attribute):
-        return target.attr
-    return type(stmt).__name__.lower()
+def _lead(section: Section, index: _Index) -> tuple[list[int], list[ast.stmt]]:
+    """The section's first statement: its code lines and the statements that start on them.
+
+    For a def or class, its decorators and signature; for a compound statement (`if`, `for`,
+    `with`, …), its header down to the end of the first simple statement in it.
+    """
+    code = section.code_lines
+    first = index.statements.get(code[0], [None])[0]
+    if isinstance(first, _DEFINITIONS):
+        end = max(first.lineno, first.body[0].lineno - 1)
+    else:
+        end = code[-1]
+        for number in code:
+            simple = [s for s in index.statements.get(number, []) if not _is_compound(s)]
+            if simple:
+                end = simple[0].end_lineno
+                break
+    lead = [number for number in code if number <= end]
+    statements = list(dict.fromkeys(s for number in lead for s in index.statements.get(number, [])))
+    return lead, statements
 
 
-def _make_unique(sections: list[Section]) -> None:
-    """Number repeated anchors in order: `forward`, `forward-2`, …"""
-    seen: dict[str, int] = {}
-    for section in sections:
-        base = section.anchor
-        seen[base] = seen.get(base, 0) + 1
-        if seen[base] > 1:
-            candidate = f"{base}-{seen[base]}"
-            while candidate in seen:
-                seen[base] += 1
-                candidate = f"{base}-{seen[base]}"
-            seen[candidate] = 1
-            section.anchor = candidate
+def _statement_name(statements: list[ast.stmt]) -> str:
+    """What statements are about: the first name they assign or call (in a compound statement,
+    in its header), else the first name they use, else the first one's keyword."""
+    # ((line, column, 0 if assigned else 1, order of the walk: outer nodes first), name)
+    assigned, used = [], []
+    for stmt in statements:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            assigned.append(((stmt.lineno, stmt.col_offset, 0, 0), "imports"))
+            continue
+        header = [value for field, value in ast.iter_fields(stmt) if field not in _BODIES]
+        nodes = (node for part in header for item in (part if isinstance(part, list) else [part])
+                 if isinstance(item, ast.AST) for node in ast.walk(item))
+        for order, node in enumerate(nodes):
+            name = _name_of(node.func if isinstance(node, ast.Call) else node)
+            if name is None or not hasattr(node, "lineno"):
+                continue
+            if isinstance(node, ast.Call):
+                assigned.append(((node.lineno, node.col_offset, 1, order), name))
+            elif isinstance(getattr(node, "ctx", None), ast.Store):
+                assigned.append(((node.lineno, node.col_offset, 0, order), name))
+            elif name not in ("self", "cls"):
+                used.append(((node.lineno, node.col_offset, 0, order), name))
+    for found in (assigned, used):
+        if found:
+            return min(found)[1]
+    return type(statements[0]).__name__.lower() if statements else ""
+
+
+def _name_of(node: ast.AST) -> str | None:
+    """`x` for `x`, `self.x`, `x[i]` or `self.x[i]`; None for anything else."""
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def _digest(parts: list[str]) -> str:
+    """4 hex digits that change when `parts` do."""
+    return hashlib.sha1("\0".join(parts).encode()).hexdigest()[:4]
+
+
+def _make_unique(sections: list[Section], anchors: list[tuple[str, str, bool]]) -> None:
+    """Give each section its anchor (from `_anchor`), unique in the page.
+
+    Anchors with first claim (the first definition of a name, `intro`) are given first. A section
+    whose anchor is taken gets its hash appended; only where that is taken too (two statements
+    with the same tokens) does a counter decide.
+    """
+    taken: set[str] = set()
+    for section, (anchor, _, first) in zip(sections, anchors):
+        section.anchor = anchor if first and anchor not in taken else ""
+        taken.add(section.anchor)
+    for section, (anchor, digest, _) in zip(sections, anchors):
+        if section.anchor:
+            continue
+        if anchor in taken and digest:
+            anchor = f"{anchor}-{digest}"
+        candidate, number = anchor, 2
+        while candidate in taken:
+            candidate, number = f"{anchor}-{number}", number + 1
+        section.anchor = candidate
+        taken.add(candidate)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,12 +584,19 @@ def render_page(path: str | Path, rel_path: str, repo_url: str,
 
 def _render_section(section: Section, notes: str, highlighted: list[str], blob: str,
                     labels: dict[str, str] = LABELS) -> str:
+    """One section: its notes, its links, then its code if it has any.
+
+    Material gives the code's `<div class="highlight">` a copy button, which copies exactly that
+    block. literate.css places the button in a gutter beside the code and the links between
+    notes and code, so that neither ever covers code or notes.
+    """
     anchor = html.escape(section.anchor)
-    permalink = f'<a class="lit-permalink" href="#{anchor}" title="{html.escape(labels["permalink"])}">#</a>'
-    if not section.code:  # notes only: full width
-        return (f'<div class="lit-section lit-notes-only" id="{anchor}" markdown>\n'
-                f'<div class="lit-notes" markdown>\n<div class="lit-links" data-search-exclude>{permalink}</div>\n\n'
-                f'{notes}\n\n</div>\n</div>\n')
+    permalink = (f'<a class="lit-permalink" href="#{anchor}" title="{html.escape(labels["permalink"])}" '
+                 f'aria-label="{html.escape(labels["permalink"])}">#</a>')
+    notes_div = f'<div class="lit-notes" markdown>\n\n{notes}\n\n</div>\n'
+    if not section.code:  # notes only
+        return (f'<div class="lit-section lit-notes-only" id="{anchor}" markdown>\n{notes_div}'
+                f'<div class="lit-links" data-search-exclude>{permalink}</div>\n</div>\n')
     # The link covers the notes too: on GitHub the comments are part of the story.
     first, last = section.first_line, section.code_lines[-1]
     span = f"L{first}" if first == last else f"L{first}–{last}"
@@ -393,13 +605,12 @@ def _render_section(section: Section, notes: str, highlighted: list[str], blob: 
     # One span per line; CSS draws `data-line` before it, so numbers are shown but never copied.
     code = "\n".join(f'<span class="lit-line" data-line="{number}">{highlighted[number - 1]}</span>'
                      for number in section.code_lines)
-    return (f'<div class="lit-section" id="{anchor}" markdown>\n'
-            f'<div class="lit-notes" markdown>\n\n{notes}\n\n</div>\n'
+    return (f'<div class="lit-section" id="{anchor}" markdown>\n{notes_div}'
+            f'<div class="lit-links" data-search-exclude>{permalink}{lines_link}</div>\n'
             # Material names a code block after the nearest id for its copy button, and uses it
             # in a CSS selector, where the dots of `Block.forward` would break it: give the <pre>
             # a plain id of its own.
-            f'<div class="lit-code"><div class="highlight"><pre id="L{section.code_lines[0]}"><code>{code}</code></pre></div>'
-            f'<div class="lit-links" data-search-exclude>{permalink}{lines_link}</div></div>\n'
+            f'<div class="lit-code"><div class="highlight"><pre id="L{section.code_lines[0]}"><code>{code}</code></pre></div></div>\n'
             f'</div>\n')
 
 
@@ -423,6 +634,9 @@ def _highlight(lines: list[str]) -> list[str]:
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: python docs/hooks/literate.py PATH.py")
-    module = split_file(sys.argv[1])
+    try:
+        module = split_file(sys.argv[1])
+    except SourceError as error:  # one line that names the file and the place, no traceback
+        sys.exit(str(error))
     json.dump([s.as_json() for s in module.sections], sys.stdout, indent=2, ensure_ascii=False)
     print()

@@ -1,0 +1,123 @@
+r"""
+---
+title: "Appendix: what a run prints"
+description: The experiment's start line, progress bar, per-epoch lines and summary.
+---
+
+# Appendix: what a run prints
+
+A run prints one line when it starts (the model, the recipe, the length, the run folder), a
+progress bar during each epoch, one line per finished epoch, and a summary at the end:
+
+```
+resnet20 (0.27M parameters), quick recipe, on cpu: 5 epochs, 1,950 iterations of 128 images; …
+epoch 1 (last 50 it: loss 1.412, acc 49.6%) ██████▋    | 250/390 [00:36<00:20, 902 img/s, run ETA 4:40]
+epoch   1/5  iteration    390  train loss 1.634 error 58.71%  test error 45.02% (best 45.02%)  57.1 s, 874 img/s
+```
+
+The bar shows the **last window** of iterations (`--log-every` of them, 50 by default): the
+loss is read from the device only that often. The epoch line shows the **mean over the whole
+epoch**, so the two differ: while the network is improving, the epoch's mean loss is higher
+than the last window's, and its mean accuracy lower.
+"""
+
+import statistics
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+
+def plural(n: int, word: str) -> str:
+    r"""`plural(1, "epoch")` → `1 epoch`; `plural(4850, "iteration")` → `4,850 iterations`."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def format_seconds(seconds: float) -> str:
+    r"""`83.4` → `1:23`; `4000` → `1:06:40`."""
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def start_line(config, net, device, n_processes: int, n_epochs: int, total_steps: int, n_train: int,
+               folder: Path, progress) -> str:
+    r"""What is about to be trained, how, for how long, and where it is written."""
+    n_parameters = sum(p.numel() for p in net.parameters())
+    processes = f" × {n_processes} processes" if n_processes > 1 else ""
+    resuming = f"; resuming after epoch {progress.epoch}" if config.resume else ""
+    return (f"{config.model} ({n_parameters / 1e6:.2f}M parameters), {config.preset} recipe, on {device}{processes}: "
+            f"{plural(n_epochs, 'epoch')}, {plural(total_steps, 'iteration')} of {config.batch_size} images; "
+            f"{n_train:,} training images; run folder {folder}{resuming}")
+
+
+class EpochBar:
+    r"""
+    ## The progress bar
+
+    One bar per epoch, on the main process only, updated each time the loop reads the loss:
+    the window's loss and accuracy, the images per second since the last update, and the time
+    left in the whole run at that speed.
+    """
+
+    def __init__(self, epoch: int, n_steps: int, batch_size: int, enabled: bool = True):
+        self.epoch, self.batch_size = epoch, batch_size
+        # Shown at every read of the loss (`mininterval=0`): they are already far apart
+        self.bar = tqdm(total=n_steps, desc=f"epoch {epoch}", unit="it", leave=False, disable=not enabled, mininterval=0,
+                        dynamic_ncols=True)
+        self.start = self.last = time.perf_counter()
+        self.last_step = 0
+
+    def show(self, step: int, loss: float, accuracy: float, remaining_images: int) -> None:
+        r"""After `step` iterations of the epoch: the window's mean `loss` and `accuracy`."""
+        now = time.perf_counter()
+        speed = (step - self.last_step) * self.batch_size / max(now - self.last, 1e-9)
+        self.last, self.last_step = now, step
+        window = step - self.bar.n
+        self.bar.set_description_str(f"epoch {self.epoch} (last {window} it: loss {loss:.3f}, "
+                                     f"acc {100 * accuracy:.1f}%)", refresh=False)
+        self.bar.set_postfix_str(f"{speed:,.0f} img/s, run ETA {format_seconds(remaining_images / speed)}", refresh=False)
+        self.bar.update(window)
+
+    def seconds(self) -> float:
+        r"""Seconds since the epoch began."""
+        return time.perf_counter() - self.start
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def epoch_line(row: dict, n_epochs: int, history: list[dict]) -> None:
+    r"""The line printed after each epoch: its mean training loss and error, and the test error."""
+    best = min(r["test_error"] for r in history)
+    tqdm.write(f"epoch {row['epoch']:>3}/{n_epochs}  iteration {row['step']:>6,}  "
+               f"train loss {row['train_loss']:.3f} error {100 * row['train_error']:5.2f}%  "
+               f"test error {100 * row['test_error']:5.2f}% (best {100 * best:5.2f}%)  "
+               f"{row['epoch_s']:.1f} s, {row['images_per_s']:,.0f} img/s")
+
+
+def summary(model: str, progress, folder: Path) -> str:
+    r"""
+    Final and best test accuracy, wall time, and speed. The speed is the median epoch's, which
+    leaves out the first epoch's start-up (memory allocation, cuDNN's search for the fastest
+    kernels, compilation).
+    """
+    history = progress.history
+    best = min(history, key=lambda row: row["test_error"])
+    epoch_seconds = statistics.median(row["epoch_s"] for row in history)
+    speed = statistics.median(row["images_per_s"] for row in history)
+    return (f"{model}: {plural(progress.epoch, 'epoch')}, {plural(progress.step, 'iteration')}, "
+            f"{format_seconds(progress.seconds)} of training and evaluation ({epoch_seconds:.2f} s and "
+            f"{speed:,.0f} images/s per training epoch, median)\n"
+            f"test accuracy: final {100 * (1 - history[-1]['test_error']):.2f}%, "
+            f"best {100 * (1 - best['test_error']):.2f}% (epoch {best['epoch']})\n"
+            f"run folder: {folder}")
+
+
+def stopped_message(error: Exception, folder: Path, epoch: int, lr: float) -> str:
+    r"""What to do after the loss stopped being finite: where the last good checkpoint is."""
+    checkpoint = folder / "checkpoint.pt"
+    kept = (f"The last good checkpoint, after epoch {epoch}, is {checkpoint}; continue from it with a lower "
+            f"learning rate: --resume {folder} --lr {lr / 2:g}" if checkpoint.is_file()
+            else "No checkpoint had been written yet.")
+    return f"Stopped: {error}. {kept}"

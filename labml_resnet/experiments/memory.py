@@ -1,0 +1,115 @@
+r"""
+---
+title: "Appendix: will it fit?"
+description: How much memory training a CIFAR-10 ResNet takes per image, measured from what autograd keeps for the backward pass, and the check that stops a run before it runs out.
+---
+
+# Appendix: will it fit?
+
+Training keeps every tensor that the backward pass will need: the input of each convolution
+and batch norm, and the output of each ReLU, for every image of the batch. That, not the weights, is what fills a GPU:
+ResNet-1202 has 19.4M parameters (78 MB in float32), but it keeps more than a thousand
+feature maps per image, about 88 MiB of them. Before the first step, the experiment measures what one image costs
+and stops with a clear message, and a batch that would fit, instead of a CUDA out-of-memory
+error some minutes in.
+
+**Measuring.** `torch.autograd.graph.saved_tensors_hooks` calls a function for every tensor
+that autograd saves during a forward pass. We run the network once on the `meta` device,
+where tensors have shapes and no data, so even ResNet-1202 is measured in seconds without
+allocating anything, and add up the bytes. Two batch sizes, and the difference between them
+divided by the difference in images, give the cost of one image without the weights (which
+autograd saves too, once per batch).
+
+<!-- md: labml_resnet.experiments.memory.memory_table_markdown() -->
+
+In bf16 autocast the saved feature maps are bfloat16, half the bytes; the check assumes
+exactly half (`tests/test_memory.py` measures ResNet-20 in bf16 autocast on the CPU to hold it
+to that).
+"""
+
+import copy
+import os
+
+import torch
+from torch import nn
+
+from labml_resnet._site import markdown_writer
+
+
+def saved_bytes(net: nn.Module, batch_size: int) -> int:
+    r"""The bytes autograd saves for the backward pass of one training step on `batch_size` float32 images."""
+    sizes = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        sizes[id(tensor)] = tensor.numel() * tensor.element_size()
+        return tensor
+
+    meta = copy.deepcopy(net).to("meta").train()
+    x = torch.zeros(batch_size, 3, 32, 32, device="meta")
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        meta(x)
+    return sum(sizes.values())
+
+
+def bytes_per_image(net: nn.Module) -> float:
+    r"""What one more image of a batch adds to the saved tensors, in float32."""
+    return (saved_bytes(net, 4) - saved_bytes(net, 2)) / 2
+
+
+def fixed_bytes(net: nn.Module) -> int:
+    r"""
+    What does not grow with the batch: the weights, their gradients and SGD's momentum (three
+    float32 copies), the CIFAR-10 images on the device (padded training set, one cropped copy,
+    the test set: about 0.42 GB), and 1 GiB for the CUDA context and cuDNN's workspace.
+    """
+    weights = sum(p.numel() * p.element_size() for p in net.parameters())
+    images = 50_000 * 3 * (40 * 40 + 32 * 32) + 10_000 * 3 * 32 * 32
+    return 3 * weights + images + 2 ** 30
+
+
+def available_bytes(device: torch.device) -> int:
+    r"""Free memory on `device`: the GPU's, or the machine's available memory for the CPU."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        with open("/proc/meminfo") as f:
+            info = dict(line.split(":", 1) for line in f)
+        return int(info["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
+def check(net: nn.Module, batch_size: int, bf16: bool, device: torch.device, available: int | None = None) -> None:
+    r"""
+    Stop with a message, and the largest batch of the form 2ᵏ that would fit, if a training step
+    of `net` on `batch_size` images per process needs more than the `available` memory (by
+    default, what is free now). 20% is added to the measured feature maps for what the step
+    allocates besides them (gradients flowing backward, temporary buffers).
+    """
+    per_image = 1.2 * bytes_per_image(net) * (0.5 if bf16 else 1.0)
+    fixed = fixed_bytes(net)
+    needed = fixed + batch_size * per_image
+    available = available_bytes(device) if available is None else available
+    if needed <= available:
+        return
+    fits = 2 ** max(0, int((available - fixed) // per_image).bit_length() - 1) if available > fixed + per_image else 0
+    advice = f"--batch-size {fits} would fit" if fits else "not even one image fits"
+    raise SystemExit(f"A training step of batch {batch_size} needs about {needed / 2 ** 30:.1f} GiB on {device} "
+                     f"({per_image / 2 ** 20:.1f} MiB per image{' in bf16' if bf16 else ''}), but only "
+                     f"{available / 2 ** 30:.1f} GiB is free: {advice}.")
+
+
+@markdown_writer
+def memory_table_markdown() -> str:
+    r"""Markdown table: feature-map memory per image and per batch of each CIFAR-10 network, float32."""
+    import labml_resnet
+
+    rows = ["| network | parameters | saved per image | batch 128 | batch 512 |", "|---|---:|---:|---:|---:|"]
+    for name in ("resnet20", "resnet56", "resnet110", "resnet1202", "plain56", "preact_resnet164", "preact_resnet1001"):
+        with torch.device("meta"):
+            net = labml_resnet.CIFAR_BUILDERS[name]()
+        per_image = bytes_per_image(net)
+        n = sum(p.numel() for p in net.parameters())
+        rows.append(f"| {name} | {n / 1e6:.2f}M | {per_image / 2 ** 20:.1f} MiB | "
+                    f"{128 * per_image / 2 ** 30:.2f} GiB | {512 * per_image / 2 ** 30:.2f} GiB |")
+    return "\n".join(rows)
