@@ -242,19 +242,25 @@ def test_table_cells_become_msgids_with_numbers_and_names_as_slots():
     assert all(i18n.has_words(t) for t in words) and not any(i18n.has_words(t) for t in no_words)
 
 
+def extract_tables_catalog(tmp_path, monkeypatch, call: str, markdown: str) -> polib.POFile:
+    """The Japanese tables catalog that `extract` writes, in `tmp_path`, for a site whose one
+    `<!-- md: … -->` line (`call`, docs/page.md:3) makes `markdown`."""
+    monkeypatch.setattr(i18n, "ROOT", tmp_path)
+    monkeypatch.setattr(i18n, "DOCS", tmp_path / "docs")
+    monkeypatch.setattr(i18n, "LOCALES", tmp_path / "locales")
+    monkeypatch.setattr(i18n, "CHAPTERS", {"tables": i18n.TABLES})
+    monkeypatch.setattr(i18n, "generated_tables", lambda: [("docs/page.md", 3, call, markdown)])
+    (tmp_path / "docs").mkdir()
+    i18n.extract(["ja"])
+    return polib.pofile(str(i18n.catalog_path("ja", "tables")))
+
+
 def test_table_words_go_through_the_tables_catalog(tmp_path, monkeypatch):
     """`extract` collects the cells of every generated table; `check` fails while one is
     untranslated; the site then shows the table in Japanese, numbers, code and names as they are."""
     table = ("| layer | output | kind |\n|---|---:|---|\n| `conv1` | 64 × 56 × 56 | 7×7 conv, 3 → 64, /2 |\n"
              "| `fc` | 1000 | fully connected |\n| **total** | 11,689,512 | |")
-    monkeypatch.setattr(i18n, "ROOT", tmp_path)
-    monkeypatch.setattr(i18n, "DOCS", tmp_path / "docs")
-    monkeypatch.setattr(i18n, "LOCALES", tmp_path / "locales")
-    monkeypatch.setattr(i18n, "CHAPTERS", {"tables": i18n.TABLES})
-    monkeypatch.setattr(i18n, "generated_tables", lambda: [("docs/page.md", 3, "demo.table()", table)])
-    (tmp_path / "docs").mkdir()
-    i18n.extract(["ja"])
-    po = polib.pofile(str(i18n.catalog_path("ja", "tables")))
+    po = extract_tables_catalog(tmp_path, monkeypatch, "demo.table()", table)
     assert [e.msgid for e in po] == ["layer", "output", "kind", "{0} conv, {1} → {2}, /{3}", "fully connected",
                                      "**total**"]
     assert po.find("{0} conv, {1} → {2}, /{3}").comment == "section: table table\ne.g. 7×7 conv, 3 → 64, /2"
@@ -297,14 +303,7 @@ def test_generated_figures_go_through_the_tables_catalog(tmp_path, monkeypatch):
               '<title>Test error. plain-20: 23.6%</title><text x="1">iterations</text><text>ResNet-20</text></svg>'
               '<img src="data:," alt="cat"><figcaption><span>cat</span><br><span>✗ predicted</span> '
               '<span>dog</span></figcaption></figure>')
-    monkeypatch.setattr(i18n, "ROOT", tmp_path)
-    monkeypatch.setattr(i18n, "DOCS", tmp_path / "docs")
-    monkeypatch.setattr(i18n, "LOCALES", tmp_path / "locales")
-    monkeypatch.setattr(i18n, "CHAPTERS", {"tables": i18n.TABLES})
-    monkeypatch.setattr(i18n, "generated_tables", lambda: [("docs/page.md", 3, "demo.figure()", figure)])
-    (tmp_path / "docs").mkdir()
-    i18n.extract(["ja"])
-    po = polib.pofile(str(i18n.catalog_path("ja", "tables")))
+    po = extract_tables_catalog(tmp_path, monkeypatch, "demo.figure()", figure)
     assert sorted(e.msgid for e in po) == sorted(["Test error. {0}: {1}", "iterations", "cat", "✗ predicted", "dog"])
     for entry in po:
         entry.msgstr = {"Test error. {0}: {1}": "テスト誤差。{0}：{1}", "iterations": "反復", "cat": "猫",

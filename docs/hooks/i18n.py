@@ -386,22 +386,17 @@ def translate_tables(markdown: str, lang: str) -> str:
     if not table:
         return markdown
     lines = markdown.split("\n")
-    for i in _table_rows(lines):
-        row, pieces, last = lines[i], [], 0
-        for start, end in _cell_spans(row):
-            template, values = cell_template(row[start:end])
-            if template in table:
-                pieces += [row[last:start], fill_template(table[template], values)]
-                last = end
-        lines[i] = "".join(pieces) + row[last:]
-    for i in _html_lines(lines):
-        row, pieces, last = lines[i], [], 0
-        for start, end in _html_pieces(row):
-            template, values = cell_template(html.unescape(row[start:end]))
-            if template in table:
-                pieces += [row[last:start], html.escape(fill_template(table[template], values))]
-                last = end
-        lines[i] = "".join(pieces) + row[last:]
+    # Table cells are Markdown; a figure's pieces are HTML text, unescaped to look up, escaped back
+    kinds = [(_table_rows(lines), _cell_spans, str, str), (_html_lines(lines), _html_pieces, html.unescape, html.escape)]
+    for rows, spans, read, write in kinds:
+        for i in rows:
+            row, pieces, last = lines[i], [], 0
+            for start, end in spans(row):
+                template, values = cell_template(read(row[start:end]))
+                if template in table:
+                    pieces += [row[last:start], write(fill_template(table[template], values))]
+                    last = end
+            lines[i] = "".join(pieces) + row[last:]
     return "\n".join(lines)
 
 
