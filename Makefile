@@ -1,16 +1,20 @@
 # One command per job; each sets up what it needs first (a venv in .venv, the project, Chromium).
 #   make serve       build and serve the site at http://127.0.0.1:8000/labml_resnet/ (site_url's path)
 #   make test        run every test (CPU only; browser tests use Debian's Chromium)
-#   make experiment  train ResNet-20 on CIFAR-10 (downloads it into ./data on first use)
+#   make experiment  train ResNet-20 on CIFAR-10 (downloads it into ./data on first use);
+#                    DATA=folder (with cifar-10-batches-py/ in it), ARGS="--preset quick ..." for more flags
 #   make gpu-check DATA=folder   the checks that need a GPU, in about ten minutes (benchmarks/gpu_check.py)
+#   make bench-site  how long the site takes to build: cold, warm, and an edit under `mkdocs serve`
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test experiment build chromium clean gpu-check
+.PHONY: serve test experiment build chromium clean gpu-check bench-site
 
-$(STAMP): pyproject.toml
+# Installed again when the project's requirements or CI's torch pins change (.ci/run sets
+# PIP_CONSTRAINT to the pins; an installed torch that satisfies them is kept).
+$(STAMP): pyproject.toml .ci/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
@@ -34,11 +38,15 @@ serve: $(STAMP)
 build: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict
 
+# Two workers (pytest-xdist): one waits on Chromium or a child process while the other computes.
 test: $(STAMP) chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
+
+bench-site: $(STAMP)
+	$(PY) benchmarks/site_build.py
 
 experiment: $(STAMP)
-	$(PY) experiment.py
+	$(PY) experiment.py --data-dir $(DATA) $(ARGS)
 
 # No venv here: a GPU machine may have torch but no network to install anything. DATA is a
 # folder with cifar-10-batches-py/ in it.
@@ -47,4 +55,4 @@ gpu-check:
 	$(PYTHON) benchmarks/gpu_check.py --data-dir $(DATA)
 
 clean:
-	rm -rf $(VENV) site .pytest_cache .hypothesis
+	rm -rf $(VENV) site .cache .pytest_cache .hypothesis

@@ -58,6 +58,7 @@ import re
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -373,25 +374,36 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tens
 #
 # Every training image once, in a fresh crop, flip and order. Each process takes its own slice
 # of every batch. The loss and accuracy are summed on the device and read only every
-# `log_every` iterations (a read waits for the GPU); the progress bar shows the last window.
+# `log_every` iterations (a read waits for the GPU); the progress bar moves at every iteration
+# and shows the last window's loss at each read. After Ctrl-C the epoch stops at the end of its
+# step, with its sums so far in `progress` for the checkpoint; a resumed run redraws the epoch's
+# crops, flips and order from the same generator and goes on from the step after it.
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: DeviceData,
-                config: Config, progress: runs.Progress, total_steps: int, world: World) -> dict:
+                config: Config, progress: runs.Progress, total_steps: int, world: World,
+                stop: runs.StopRequest) -> dict:
     r"""
     Train for one epoch, or until `total_steps`. Returns the epoch's mean training loss and
     error, its images and seconds, and the last learning rate. Raises `FloatingPointError` if
-    the loss stops being finite.
+    the loss stops being finite, and `runs.Stopped` where it stopped after Ctrl-C.
     """
     model.train()
     device, bf16 = world.device, uses_bf16(config.precision, world.device)
     generator = epoch_generator(config.seed, progress.epoch, device)
     images = crop_and_flip(data.train_padded, generator)  # [N, 3, 32, 32] uint8
     order = torch.randperm(len(images), generator=generator, device=device)  # [N]
-    n_steps = min(len(images) // config.batch_size, total_steps - progress.step)
+    steps_per_epoch = len(images) // config.batch_size
+    n_steps = min(steps_per_epoch, total_steps - progress.epoch * steps_per_epoch)
     per_process = config.batch_size // world.size
-    window = torch.zeros(2, device=device)  # loss sum, correct, since the last read
-    totals = dict(loss=0.0, correct=0.0, images=0)
-    bar = display.EpochBar(progress.epoch + 1, n_steps, config.batch_size, enabled=world.is_main)
-    for i in range(n_steps):
+    # The sums since the epoch began, and since the last read; a stopped epoch's are in `progress`
+    so_far = progress.unfinished or dict(steps=0, loss=0.0, correct=0.0, images=0, window=[0.0, 0.0],
+                                         seconds=0.0, lr=0.0)
+    progress.unfinished = {}
+    window = torch.tensor(so_far["window"], device=device)  # loss sum, correct, since the last read
+    totals = {name: so_far[name] for name in ("loss", "correct", "images")}
+    lr = so_far["lr"]
+    bar = display.EpochBar(progress.epoch + 1, n_steps, config.batch_size, enabled=world.is_main,
+                           done=so_far["steps"], seconds=so_far["seconds"])
+    for i in range(so_far["steps"], n_steps):
         first = i * config.batch_size + world.rank * per_process
         index = order[first:first + per_process]
         x = to_input(images[index], data.mean, data.std, config.channels_last)
@@ -402,23 +414,30 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Device
         loss, logits = train_step(model, optimizer, x, y, config.label_smoothing, bf16)
         progress.step += 1
         window += torch.stack([loss * len(y), (logits.argmax(dim=1) == y).sum().float()])
-        if progress.step % config.log_every and i < n_steps - 1:
-            continue
-        # Read the window's sums (this waits for the GPU), add them over all processes
-        loss_sum, correct = world.sum(window).tolist()
-        seen = (i + 1) * config.batch_size - totals["images"]
-        window.zero_()
-        if not math.isfinite(loss_sum):
+        bar.advance()  # moves the bar; reads nothing from the device
+        reading = progress.step % config.log_every == 0 or i == n_steps - 1
+        if reading:
+            # Read the window's sums (this waits for the GPU), add them over all processes
+            loss_sum, correct = world.sum(window).tolist()
+            seen = (i + 1) * config.batch_size - totals["images"]
+            window.zero_()
+            if not math.isfinite(loss_sum):
+                bar.close()
+                raise FloatingPointError(f"the training loss became {loss_sum / seen} "
+                                         f"by iteration {progress.step} (epoch {progress.epoch + 1})")
+            # The paper's 0.01 warm-up ends once the training error is below 80%
+            if not progress.warmed_up and 1 - correct / seen < 0.8:
+                progress.warmed_up = True
+            for name, value in (("loss", loss_sum), ("correct", correct), ("images", seen)):
+                totals[name] += value
+            left = (total_steps - progress.step) * config.batch_size  # images still to train on
+            bar.show(i + 1, loss_sum / seen, correct / seen, left)
+        # Ctrl-C: keep what this epoch has summed so far, for the checkpoint, and stop here
+        if stop.agreed(world, reading):
+            progress.unfinished = dict(steps=i + 1, steps_per_epoch=steps_per_epoch, **totals,
+                                       window=window.tolist(), seconds=bar.seconds(), lr=lr)
             bar.close()
-            raise FloatingPointError(f"the training loss became {loss_sum / seen} "
-                                     f"by iteration {progress.step} (epoch {progress.epoch + 1})")
-        # The paper's 0.01 warm-up ends once the training error is below 80%
-        if not progress.warmed_up and 1 - correct / seen < 0.8:
-            progress.warmed_up = True
-        for name, value in (("loss", loss_sum), ("correct", correct), ("images", seen)):
-            totals[name] += value
-        left = (total_steps - progress.step) * config.batch_size  # images still to train on
-        bar.show(i + 1, loss_sum / seen, correct / seen, left)
+            raise runs.Stopped
     bar.close()
     return dict(loss=totals["loss"] / totals["images"], images=totals["images"],
                 error=1 - totals["correct"] / totals["images"], seconds=bar.seconds(), lr=lr)
@@ -453,12 +472,15 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, data:
 # Set up (data, model, optimizer, run folder), then alternate one epoch of training with an
 # evaluation, a line of metrics and a checkpoint.
 def train(config: Config, given: frozenset = frozenset()) -> dict:
-    r"""Train as `config` says; returns the last line of metrics. `given`: the flags the user set."""
-    with join_world(config.device) as world:
-        return train_in_world(config, world, set(given))
+    r"""
+    Train as `config` says; returns the last line of metrics. `given`: the flags the user set.
+    From here on, Ctrl-C stops the run at the end of a step and keeps it (`runs.StopRequest`).
+    """
+    with runs.StopRequest() as stop, join_world(config.device) as world:
+        return train_in_world(config, world, set(given), stop)
 
 
-def train_in_world(config: Config, world: World, given: set[str]) -> dict:
+def train_in_world(config: Config, world: World, given: set[str], stop: runs.StopRequest) -> dict:
     device = world.device
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
@@ -493,9 +515,24 @@ def train_in_world(config: Config, world: World, given: set[str]) -> dict:
     # The run folder: a new one, or the one we resume
     folder, progress = runs.open_run(asdict(config), world, net, optimizer, steps_per_epoch,
                                      n_epochs)
+    stop.folder = folder
     if world.is_main:
         print(display.start_line(config, net, device, world.size, n_epochs, total_steps, n_train,
                                  folder, progress))
+    # No GPU, and the recipe meant for one: time a few steps on a copy of the network, and say
+    # how long this run will take here, and how long `--preset quick` would
+    if device.type == "cpu" and config.preset == "fast" and not config.resume and world.size == 1:
+        batch = slice(0, config.batch_size)
+        seconds = memory.seconds_per_image(
+            net, partial(make_optimizer, config=config),
+            partial(train_step, label_smoothing=config.label_smoothing,
+                    bf16=uses_bf16(config.precision, device)),
+            to_input(data.train_padded[batch, :, 4:36, 4:36], data.mean, data.std,
+                     config.channels_last),  # the first images, uncropped: no random numbers drawn
+            data.train_labels[batch],
+            to_input(data.test_images[batch], data.mean, data.std, config.channels_last))
+        quick = make_config({"preset": "quick", "model": config.model})
+        print(display.cpu_estimate(seconds, config, quick, n_train, len(data.test_labels)))
     # Wrap the network for several processes, and compile it if asked
     model = net
     if world.size > 1:
@@ -506,7 +543,7 @@ def train_in_world(config: Config, world: World, given: set[str]) -> dict:
     while progress.epoch < n_epochs:
         epoch_start = time.perf_counter()
         try:
-            result = train_epoch(model, optimizer, data, config, progress, total_steps, world)
+            result = train_epoch(model, optimizer, data, config, progress, total_steps, world, stop)
             test_loss, test_error = evaluate(model, data.test_images, data.test_labels, data,
                                              config, world)
             if not math.isfinite(test_loss):
@@ -515,6 +552,10 @@ def train_in_world(config: Config, world: World, given: set[str]) -> dict:
         except FloatingPointError as error:
             raise SystemExit(display.stopped_message(error, folder, progress.epoch, config.lr)) \
                 from None
+        except runs.Stopped:
+            # Ctrl-C: the checkpoint at this step, one line that says how to continue, and exit
+            progress.seconds += time.perf_counter() - epoch_start
+            stop.finish(folder, net, optimizer, progress, asdict(config), world)
         row = dict(epoch=progress.epoch + 1, step=progress.step, lr=result["lr"],
                    train_loss=result["loss"], train_error=result["error"], test_loss=test_loss,
                    test_error=test_error)
@@ -548,7 +589,7 @@ def main(argv: list[str] | None = None) -> dict | Path:
         return plot.main(argv[1:])
     if argv[:1] == ["reproduce"]:
         from labml_resnet.experiments import reproduce
-        return reproduce.main(argv[1:])
+        return reproduce.main(argv[1:], lesson=sys.modules[__name__])  # this file trains the nets
     parser = make_parser(Config, choices=dict(model=list(labml_resnet.CIFAR_BUILDERS)),
                          prog="experiment.py",
                          description="Train a ResNet of He et al. (2016) on CIFAR-10.",
@@ -645,7 +686,9 @@ if __name__ == "__main__":
 #         Three things. The checkpoint is written to a temporary file and renamed, so it is
 #         whole; it holds the model, the optimizer's momentum buffers, `Progress` and the random
 #         state. Each epoch's crops, flips and order come from `epoch_generator(seed, epoch)`, so a
-#         resumed epoch draws exactly what it would have drawn. And a resumed run starts at an
-#         epoch boundary: the metrics lines of an epoch that had not reached its checkpoint are
-#         dropped. `tests/test_experiment.py` kills a run and checks the metrics.
+#         resumed epoch draws exactly what it would have drawn. And a resumed run starts where its
+#         checkpoint was written: after `kill -9`, at the end of an epoch (the metrics lines of an
+#         epoch that had not reached its checkpoint are dropped); after Ctrl-C, at the step where it
+#         stopped, with that epoch's sums so far (`Progress.unfinished`). `tests/test_experiment.py`
+#         kills a run, `tests/test_interrupt.py` stops runs with Ctrl-C, and both check the metrics.
 #

@@ -3,7 +3,7 @@ r"""The closed list of functions that the site's `<!-- md: module.function(args)
 A page (or a translated catalog) names a function; the site's build hook looks the name up here
 and calls it only if it is registered, with literal arguments only. Nothing a page says is
 imported or evaluated: a name that is not in `MARKDOWN_WRITERS` fails the build with the page
-and line (`docs/hooks/site_hooks.py`). A function joins the list with `@markdown_writer`, in
+and line (`mkdocs_literate/directives.py`, the site engine). A function joins the list with `@markdown_writer`, in
 the module that defines it, so the list is the set of decorated functions of the modules the
 hook imports.
 """

@@ -198,10 +198,17 @@ def check_code(page, path: str, width: int) -> dict:
     return code
 
 
-def test_notes_beside_code_at_1280(new_page, base_url):
-    page = new_page(1280)
+def test_chapters_at_1280_beside_and_under_budget(new_page, base_url):
+    """Each chapter loaded once, at 1280 px in a fresh context (empty cache): the bytes a first
+    visit transfers (HTML, CSS, JS, fonts, search index) under the budget, then the notes
+    beside the code and the code's column."""
     for path in CHAPTERS:
-        visit(page, base_url, path)
+        requests = []
+        page = visit(new_page(1280, on_request=requests.append), base_url, path, wait_until="networkidle")
+        sizes = [request.sizes() for request in requests]
+        total = sum(size["responseBodySize"] + size["responseHeadersSize"] for size in sizes)
+        print(f"{path}: {len(sizes)} requests, {total / 1000:.0f} kB")
+        assert total < PAGE_BUDGET, (path, total)
         width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], (path, width)  # long code scrolls inside its block
         sections = page.evaluate(_LAYOUT)
@@ -212,6 +219,7 @@ def test_notes_beside_code_at_1280(new_page, base_url):
         code = check_code(page, path, 1280)
         assert len(set(code["widths"])) == 1, (path, code["widths"])  # one column down the page
         screenshot(page, f"{_name(path)}-1280")
+        page.context.close()
 
 
 @pytest.mark.parametrize("width", [1440, 1024])
@@ -333,17 +341,6 @@ def test_instant_navigation_and_footer(new_page, base_url):
     page.locator(".md-footer__link--next").click()
     page.wait_for_url(base_url + PAGES[PAGES.index("blocks/") + 1])
     assert page.evaluate("window.__stillHere === true")  # no full reload: navigation.instant
-
-
-def test_chapter_pages_transfer_under_budget(new_page, base_url):
-    """Bytes on the wire for a first visit (empty cache): HTML, CSS, JS, fonts, search index."""
-    for path in CHAPTERS:
-        requests = []
-        page = visit(new_page(1280, on_request=requests.append), base_url, path, wait_until="networkidle")
-        sizes = [request.sizes() for request in requests]
-        total = sum(size["responseBodySize"] + size["responseHeadersSize"] for size in sizes)
-        print(f"{path}: {len(sizes)} requests, {total / 1000:.0f} kB")
-        assert total < PAGE_BUDGET, (path, total)
 
 
 def test_no_request_left_the_site(outside):

@@ -210,6 +210,21 @@ def test_a_malformed_batch_is_named(tmp_path, change, expected):
     assert "data_batch_2" in str(raised.value.code) and expected in str(raised.value.code)
 
 
+def test_a_data_dir_one_level_too_deep_names_its_parent(tmp_path):
+    """`--data-dir data/cifar-10-batches-py` is the batches folder itself: the message says so and names
+    the parent, and nothing is downloaded into it."""
+    folder = write_cifar(tmp_path, n_train=50, n_test=20) / "cifar-10-batches-py"
+    before = sorted(p.name for p in folder.iterdir())
+    result = run_script("--data-dir", str(folder), "--device", "cpu")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert (f"--data-dir {folder} is the cifar-10-batches-py folder itself; give the folder that holds it: "
+            f"--data-dir {tmp_path}") in result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == before
+    # Named so but empty: the same hint, not "CIFAR-10 is not in …/cifar-10-batches-py/cifar-10-batches-py"
+    with pytest.raises(SystemExit, match="is the cifar-10-batches-py folder itself"):
+        cifar10.find_cifar10(tmp_path / "elsewhere" / "cifar-10-batches-py", download=False)
+
+
 # ## Augmentation on the device
 
 def test_crop_and_flip_is_a_crop_of_the_padded_image_or_its_mirror():
@@ -673,6 +688,47 @@ def reproduced(data_dir, tmp_path_factory) -> Path:
     return root
 
 
+def test_reproduce_help_is_plain_words():
+    result = run_script("reproduce", "fig6", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "Train plain-20, plain-56, ResNet-20 and ResNet-56 with one recipe and one seed" in text
+    assert not any(line.lstrip().startswith("#") for line in result.stdout.splitlines())  # no Markdown heading
+    assert "`" not in result.stdout and "$" not in result.stdout
+
+
+def test_the_package_never_imports_the_script(tmp_path):
+    """Arrows point one way: experiment.py imports labml_resnet, and no module of labml_resnet imports
+    experiment (the reproduction gets the lesson handed to it); the package imports from any folder."""
+    import ast
+    for path in sorted((ROOT / "labml_resnet").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            assert not any(name.split(".")[0] in ("experiment", "benchmarks") for name in names), \
+                f"{path.relative_to(ROOT)}:{node.lineno} imports {names}"
+    result = subprocess.run([sys.executable, "-c", "import labml_resnet.experiments.reproduce as r; print(r.FIG6_MODELS)"],
+                            cwd=tmp_path, capture_output=True, text=True, env={**ONE_THREAD, "PYTHONPATH": ""})
+    assert result.returncode == 0 and "resnet56" in result.stdout, result.stderr
+
+
+def test_make_experiment_takes_a_data_folder_and_flags():
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("no make")
+    result = subprocess.run([make, "-n", "experiment", "DATA=/some/folder", "ARGS=--preset quick --seed 2"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert ".venv/bin/python experiment.py --data-dir /some/folder --preset quick --seed 2" in result.stdout.splitlines()
+
+
+def test_the_readme_runs_the_jpeg_script_with_the_venv():
+    """The system python3 may have no Pillow: the README runs the script with the virtual environment's."""
+    readme = (ROOT / "README.md").read_text()
+    assert ".venv/bin/python ../shared/data/cifar10_from_jpeg.py OUT_DIR" in readme
+    assert readme.count("cifar10_from_jpeg.py") == readme.count("/bin/python ../shared/data/cifar10_from_jpeg.py")
+    assert "make experiment DATA=" in readme
+
+
 def test_reproduce_trains_keeps_and_analyses(reproduced):
     kept = reproduced / "kept"
     assert sorted(p.name for p in kept.iterdir()) == ["fig6-quick-plain20", "fig6-quick-resnet20"]
@@ -699,7 +755,7 @@ def test_a_kept_network_gives_its_recorded_accuracy(reproduced, data_dir):
     from labml_resnet.experiments import reproduce
     folder = reproduced / "kept" / "fig6-quick-resnet20"
     recorded = json.loads((folder / "analysis.json").read_text())
-    again = reproduce.analyse(folder, data_dir)
+    again = reproduce.analyse(folder, data_dir, experiment)
     assert again["test_accuracy"] == recorded["test_accuracy"] and again["confusion"] == recorded["confusion"]
 
 
@@ -735,6 +791,47 @@ def test_the_readme_quotes_the_kept_quick_run():
     quoted = f"ResNet-20 to {100 * (1 - run.final['test_error']):.2f}% test accuracy in {records.duration(run.final['time_s'])}"
     assert " ".join(quoted.split()) in " ".join(readme.split())
     assert run.final["time_s"] <= 600 and run.final["test_error"] <= 0.20  # the issue's goal: ≥ 80% in ≤ 10 min
+
+
+QUICK_SEEDS = [f"quick-resnet20-seed{seed}" for seed in range(3)]
+
+
+def test_the_quick_recipe_is_kept_with_three_seeds():
+    """The records of the quick recipe's spread: ResNet-20, `--preset quick`, seeds 0, 1 and 2, all five
+    epochs, on the JPEG copy, with the machine and its threads recorded."""
+    for seed, name in enumerate(QUICK_SEEDS):
+        run = records.kept_run(name)
+        quick = experiment.make_config({"preset": "quick", "seed": seed})
+        recipe = {key: value for key, value in json.loads(json.dumps(dataclasses.asdict(quick))).items()
+                  if key not in ("data_dir", "download", "device", "out", "resume")}
+        assert {key: run.config[key] for key in recipe} == recipe, name
+        assert run.recorded["data"] == "JPEG copy of CIFAR-10" and run.recorded["official_cifar10"] is False
+        assert run.final["epoch"] == quick.epochs and run.final["step"] == 1950
+        assert "cores" in run.recorded["hardware"] and run.recorded["threads"] >= 1
+
+
+def test_the_spread_table_is_made_from_the_records():
+    table = records.spread_markdown(QUICK_SEEDS).splitlines()
+    figures = records.spread(QUICK_SEEDS)
+    accuracy = [100 * (1 - records.kept_run(name).final["test_error"]) for name in QUICK_SEEDS]
+    seconds = [records.kept_run(name).final["time_s"] for name in QUICK_SEEDS]
+    assert figures["accuracy"] == pytest.approx((sum(accuracy) / 3, min(accuracy), max(accuracy)))
+    assert figures["seconds"] == pytest.approx((sum(seconds) / 3, min(seconds), max(seconds)))
+    assert len(table) == 2 + 3 + 3
+    for row, (label, i) in zip(table[-3:], [("mean", 0), ("min", 1), ("max", 2)]):
+        assert row.startswith(f"| **{label}** | **{figures['accuracy'][i]:.2f}%** | "
+                              f"{records.duration(figures['seconds'][i])} |")
+
+
+def test_the_readme_gives_the_spread_of_the_quick_recipe():
+    """The README's mean, min and max of `--preset quick` over three seeds are those of the records."""
+    figures = records.spread(QUICK_SEEDS)
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    (mean, low, high), (mean_s, low_s, high_s) = figures["accuracy"], figures["seconds"]
+    assert (f"{mean:.2f}% test accuracy on average (min {low:.2f}%, max {high:.2f}%), in "
+            f"{records.duration(mean_s)} on average (min {records.duration(low_s)}, max {records.duration(high_s)})") in readme
+    threads = {records.kept_run(name).recorded["threads"] for name in QUICK_SEEDS}
+    assert threads == {1} and "one thread each" in readme
 
 
 def test_what_the_site_says_of_the_degradation_runs_holds():

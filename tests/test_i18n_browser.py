@@ -10,7 +10,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from site_fixtures import CHAPTERS, ROOT, site_hooks
+from site_fixtures import CHAPTERS, ROOT
+
+from mkdocs_literate import translate
 from test_browser import (PAGE_BUDGET, _LAYOUT, base_url, browser, new_page, outside,  # noqa: F401  (fixtures)
                           screenshot, visit)
 
@@ -58,10 +60,22 @@ _OVERFLOW = """() => {
 }"""
 
 
+
 @pytest.mark.parametrize("lang", LANGS)
-def test_chapters_side_by_side_at_1280_in_each_language(open_page, lang):
+def test_chapters_at_1280_in_each_language(new_page, base_url, lang):  # noqa: F811
+    """Each translated chapter loaded once, in a fresh context (empty cache): its `lang`, the
+    bytes a first visit transfers (the search index holds every edition, with the search
+    languages' word splitters) under the budget, notes beside the code with nothing
+    overflowing, no section that falls back to English (the catalogs are complete), and no
+    space beside full-width punctuation (`_STRAY_SPACES`)."""
     for path in CHAPTERS:
-        page = open_page(f"{lang}/{path}", 1280)
+        requests = []
+        page = visit(new_page(1280, on_request=requests.append), base_url, f"{lang}/{path}", wait_until="networkidle")
+        page.evaluate("document.fonts.ready.then(() => true)")  # KaTeX's fonts: final layout
+        sizes = [request.sizes() for request in requests]
+        total = sum(size["responseBodySize"] + size["responseHeadersSize"] for size in sizes)
+        print(f"{lang}/{path}: {len(sizes)} requests, {total / 1000:.0f} kB")
+        assert total < PAGE_BUDGET, (lang, path, total)
         assert page.evaluate("document.documentElement.lang") == lang, path
         sections = page.evaluate(_LAYOUT)
         assert sections, path
@@ -69,7 +83,11 @@ def test_chapters_side_by_side_at_1280_in_each_language(open_page, lang):
             assert s["notes"][1] <= s["code"][0], (lang, path, s)  # notes end left of the code
             assert abs(s["notes"][2] - s["code"][2]) < 2, (lang, path, s)  # same row
         assert page.evaluate(_OVERFLOW) == [], (lang, path)
+        assert page.locator(".i18n-fallback").count() == 0, (lang, path)
+        assert page.evaluate(_STRAY_SPACES) == [], (lang, path)  # as the reader sees the text
         screenshot(page, f"{lang}-{path.strip('/')}-1280")
+        page.context.close()
+
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -79,13 +97,6 @@ def test_markdown_pages_have_the_right_lang_and_fit_at_390(open_page, lang):
         assert page.evaluate("document.documentElement.lang") == lang, path
         width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], (lang, path, width)
-
-
-def test_japanese_chapters_are_fully_translated(open_page):
-    """No section of a Japanese chapter falls back to English (the catalogs are complete)."""
-    for path in CHAPTERS:
-        page = open_page(f"ja/{path}", 1280)
-        assert page.locator(".i18n-fallback").count() == 0, path
 
 
 @pytest.mark.parametrize("start, target", [("", "ja"), ("ja/", "zh"), ("zh/", "ja"), ("ja/", "en")])
@@ -132,27 +143,13 @@ def test_switcher_follows_instant_navigation(open_page, base_url):  # noqa: F811
     expect(page.locator("html")).to_have_attribute("lang", "zh")
 
 
-@pytest.mark.parametrize("lang", LANGS)
-def test_chapter_pages_transfer_under_budget_in_each_language(new_page, base_url, lang):  # noqa: F811
-    """A first visit to a translated chapter (empty cache): HTML, CSS, JS, fonts and the search
-    index, which holds every edition, with the search languages' word splitters."""
-    for path in CHAPTERS:
-        requests = []
-        page = visit(new_page(1280, on_request=requests.append), base_url, f"{lang}/{path}", wait_until="networkidle")
-        sizes = [request.sizes() for request in requests]
-        total = sum(size["responseBodySize"] + size["responseHeadersSize"] for size in sizes)
-        print(f"{lang}/{path}: {len(sizes)} requests, {total / 1000:.0f} kB")
-        assert total < PAGE_BUDGET, (lang, path, total)
-        assert page.evaluate("document.documentElement.lang") == lang
-
-
 def test_no_request_left_the_translated_site(outside):  # noqa: F811
     # Runs after the test above, which opened every translated chapter through the same check.
     assert outside == []
 
 
 # The words of the generated tables, the theme's tooltips, emphasis and spacing, as a reader
-# sees them (docs/hooks/i18n.py translates and checks the Markdown; this checks the result).
+# sees them (mkdocs_literate translates and checks the Markdown; this checks the result).
 
 # The text of every header and body cell of the page's tables, code and math left out
 _TABLE_CELLS = """() => [...document.querySelectorAll('article table')].flatMap(table =>
@@ -163,21 +160,22 @@ _TABLE_CELLS = """() => [...document.querySelectorAll('article table')].flatMap(
   }))"""
 
 
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_generated_tables_are_translated(open_page, lang):
     """Every table on these pages is made by a `<!-- md: … -->` line, and its words are
     translated even in a section whose notes are still shown in English."""
-    i18n = site_hooks.i18n
     for path in ["shapes/", "preact/", "residual/", "experiments/memory/"]:
         page = open_page(f"{lang}/{path}", 1280)
         cells = page.evaluate(_TABLE_CELLS)
         assert len(cells) > 20, path
-        english = [cell for cell in cells if i18n.has_words(i18n.cell_template(cell)[0])]
+        english = [cell for cell in cells if translate.has_words(translate.cell_template(cell)[0])]
         assert not english, (lang, path, english)
 
 
 # Material's copy button: md-code__button in the installed Material, md-clipboard in older ones
 _COPY_BUTTON = "article button.md-code__button, article button.md-clipboard"
+
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -190,7 +188,7 @@ def test_theme_tooltips_are_translated(open_page, lang):
     toggles = page.evaluate("[...document.querySelectorAll('[for^=__palette]')].map(e => e.title)")
     assert len(toggles) == 2 and all(cjk.search(title) for title in toggles), toggles
     permalinks = page.evaluate("[...document.querySelectorAll('a.headerlink')].map(e => e.title)")
-    assert permalinks and set(permalinks) == {site_hooks.i18n.PAGE_LABELS[lang]["permalink"]}, set(permalinks)
+    assert permalinks and set(permalinks) == {translate.PAGE_LABELS[lang]["permalink"]}, set(permalinks)
     page.locator(_COPY_BUTTON).first.wait_for(state="attached")
     copy = page.evaluate(f"[...document.querySelectorAll('{_COPY_BUTTON}')].map(e => e.title)")
     assert copy and all(cjk.search(title) for title in copy), set(copy)
@@ -198,6 +196,7 @@ def test_theme_tooltips_are_translated(open_page, lang):
       .flatMap(e => [e.title, e.getAttribute('aria-label')])
       .filter(t => /Switch to|Permanent link|Copy to clipboard/.test(t || ''))""")
     assert english == []
+
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -228,7 +227,7 @@ _STRAY_SPACES = r"""() => {
 @pytest.mark.parametrize("lang", LANGS)
 def test_no_space_beside_full_width_punctuation(open_page, lang):
     found = {}
-    for path in [*(page.removesuffix("index/") for page in CHAPTERS), "", "pitfalls/", "results/", "glossary/"]:
+    for path in ["", "pitfalls/", "results/", "glossary/"]:  # the chapters: in test_chapters_at_1280_in_each_language
         spaces = open_page(f"{lang}/{path}", 1280).evaluate(_STRAY_SPACES)
         if spaces:
             found[path] = spaces

@@ -1,4 +1,4 @@
-"""The splitter (docs/hooks/literate.py): rules, anchors that a new line elsewhere can't move,
+"""The splitter (mkdocs_literate/splitter.py): rules, anchors that a new line elsewhere can't move,
 the cases that break line-regex splitters like pycco, one-line errors for files that aren't
 Python, and invariants checked on generated modules, on the chapters and on every file of
 labml-nn."""
@@ -20,13 +20,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "docs" / "hooks"))
-import literate  # noqa: E402
+from conftest import PROJECT, ROOT
+from mkdocs_literate import project, splitter
+from mkdocs_literate.page import LABELS, render_page
 
 
 def split(text):
-    return literate.split_source(text).sections
+    return splitter.split_source(text).sections
 
 
 def table(text):
@@ -43,9 +43,9 @@ def masked(anchor):
 # Invariants, checked on every file the tests split
 
 
-def check_invariants(text: str) -> literate.Module:
-    module = literate.split_source(text)
-    lines = literate.split_lines(text.removeprefix("\ufeff"))
+def check_invariants(text: str) -> splitter.Module:
+    module = splitter.split_source(text)
+    lines = splitter.split_lines(text.removeprefix("\ufeff"))
     # Every line belongs to exactly one section, in order.
     expected_first = 1
     for section in module.sections:
@@ -87,7 +87,7 @@ def check_invariants(text: str) -> literate.Module:
 
 
 def _parse(text: str) -> ast.Module:
-    normalized = "".join(line.rstrip("\r\n") + "\n" for line in literate.split_lines(text.removeprefix("\ufeff")))
+    normalized = "".join(line.rstrip("\r\n") + "\n" for line in splitter.split_lines(text.removeprefix("\ufeff")))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return ast.parse(normalized)
@@ -95,7 +95,7 @@ def _parse(text: str) -> ast.Module:
 
 def _code_token_lines(text: str) -> set[int]:
     """Lines holding a token that isn't a comment or a stand-alone docstring (found independently)."""
-    normalized = "".join(line.rstrip("\r\n") + "\n" for line in literate.split_lines(text.removeprefix("\ufeff")))
+    normalized = "".join(line.rstrip("\r\n") + "\n" for line in splitter.split_lines(text.removeprefix("\ufeff")))
     tree = _parse(text)
     docstring_lines = set()
     for node in ast.walk(tree):
@@ -136,7 +136,7 @@ def test_docstring_is_the_notes_of_its_def_line():
 
 def test_module_docstring_is_the_intro_with_front_matter():
     text = 'r"""\n---\ntitle: Residual learning\ndescription: "Why $F(x) + x$"\n---\n# Residual\n\nText.\n"""\nimport torch\n'
-    module = literate.split_source(text)
+    module = splitter.split_source(text)
     assert module.meta == {"title": "Residual learning", "description": "Why $F(x) + x$"}
     assert [(s.anchor, s.notes, s.code) for s in module.sections] == [
         ("intro", "# Residual\n\nText.", "import torch")]
@@ -275,7 +275,7 @@ def test_inserting_a_line_moves_no_other_anchor_in_an_example():
 
 def insert_line(text, line, new):
     """`text` with the line `new` inserted before its line number `line`."""
-    lines = literate.split_lines(text)
+    lines = splitter.split_lines(text)
     ending = lines[line - 1][len(lines[line - 1].rstrip("\r\n")):] or "\n"
     return "".join(lines[:line - 1]) + new + ending + "".join(lines[line - 1:])
 
@@ -391,7 +391,7 @@ def test_render_page_translates_notes_and_keeps_code(tmp_path):
     source = tmp_path / "chapter.py"
     source.write_text('r"""\n---\ntitle: Blocks\ndescription: Two layers\n---\n# Blocks\n"""\n'
                       "# add the shortcut\ny = x + 1\n", encoding="utf-8")
-    page = literate.render_page(source, "labml_resnet/chapter.py", "https://github.com/o/r",
+    page = render_page(source, "labml_resnet/chapter.py", "https://github.com/o/r",
                                 translate=lambda notes: notes.upper())
     assert 'title: "BLOCKS"' in page and 'description: "TWO LAYERS"' in page
     assert "ADD THE SHORTCUT" in page and "add the shortcut" not in page
@@ -403,7 +403,7 @@ def test_render_page_puts_its_own_words_in_the_pages_language(tmp_path):
     source = tmp_path / "chapter.py"
     source.write_text("# add the shortcut\ny = x + 1\n", encoding="utf-8")
     labels = {"source": "ソース", "permalink": "この節へのリンク", "lines": "この行"}
-    page = literate.render_page(source, "m.py", "https://github.com/o/r", labels=labels)
+    page = render_page(source, "m.py", "https://github.com/o/r", labels=labels)
     assert "ソース: <a" in page and 'title="この節へのリンク"' in page and 'title="この行"' in page
     assert "Source" not in page and "Link to this section" not in page
 
@@ -411,7 +411,7 @@ def test_render_page_puts_its_own_words_in_the_pages_language(tmp_path):
 def test_command_line_prints_sections_as_json(tmp_path):
     source = tmp_path / "m.py"
     source.write_text('"""Intro."""\n# note\nx = 1\n', encoding="utf-8")
-    out = subprocess.run([sys.executable, str(ROOT / "docs" / "hooks" / "literate.py"), str(source)],
+    out = subprocess.run([sys.executable, "-m", "mkdocs_literate.splitter", str(source)],
                          capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == [
         {"anchor": "intro", "first_line": 1, "last_line": 1, "notes": "Intro.", "code": ""},
@@ -436,30 +436,35 @@ NOT_PYTHON = [
 def test_a_file_that_is_not_python_raises_one_line(tmp_path, data, message):
     path = tmp_path / "bad.py"
     path.write_bytes(data)
-    with pytest.raises(literate.SourceError) as caught:
-        literate.split_file(path)
+    with pytest.raises(splitter.SourceError) as caught:
+        splitter.split_file(path)
     assert str(caught.value) == f"{path}:{message}"
 
 
 def test_command_line_names_the_file_and_the_place(tmp_path):
     path = tmp_path / "bad.py"
     path.write_bytes(b"x = 1\ndef f(:\n")
-    result = subprocess.run([sys.executable, str(ROOT / "docs" / "hooks" / "literate.py"), str(path)],
+    result = subprocess.run([sys.executable, "-m", "mkdocs_literate.splitter", str(path)],
                             capture_output=True, text=True)
     assert (result.returncode, result.stdout, result.stderr) == (1, "", f"{path}:2:7: invalid syntax\n")
 
 
-def test_the_build_stops_with_one_line_naming_the_file(tmp_path):
-    import site_hooks  # the MkDocs hook that renders the chapters
+def test_the_build_stops_with_one_line_naming_the_file(tmp_path, monkeypatch):
+    import dataclasses
+
     from mkdocs.exceptions import PluginError  # MkDocs prints its message alone, without a traceback
+
+    from mkdocs_literate.plugin import LiteratePlugin, _made
 
     path = tmp_path / "labml_resnet" / "chapter.py"
     path.parent.mkdir()
     path.write_bytes(b"x = 1\ndef f(:\n")
-    config = SimpleNamespace(config_file_path=str(tmp_path / "mkdocs.yml"), repo_url="https://github.com/o/r",
-                             plugins={})
+    monkeypatch.setattr(project, "_current", dataclasses.replace(
+        PROJECT, root=tmp_path, docs_dir=tmp_path / "docs", chapters={"chapter.md": "labml_resnet/chapter.py"}, languages=[]))
+    _made.clear()
+    config = SimpleNamespace(repo_url="https://github.com/o/r", site_url="https://o.github.io/r/")
     with pytest.raises(PluginError) as caught:
-        site_hooks.on_files([], config)
+        LiteratePlugin().on_files([], config)
     assert str(caught.value) == f"{path}:2:7: invalid syntax"
 
 
@@ -577,7 +582,7 @@ def test_invariants_on_generated_modules(text):
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(modules(unique=True), st.data())
 def test_inserting_a_line_moves_no_other_anchor_in_generated_modules(text, data):
-    lines = literate.split_lines(text)
+    lines = splitter.split_lines(text)
     assume(lines)
     line = data.draw(st.integers(1, len(lines)), label="line")
     indent = lines[line - 1][:len(lines[line - 1]) - len(lines[line - 1].lstrip(" \t"))]
@@ -620,7 +625,7 @@ def test_every_chapter_splits():
 
 def test_every_class_and_function_of_the_chapters_is_an_anchor():
     for path in CHAPTERS:
-        anchors = {s.anchor for s in literate.split_file(path).sections}
+        anchors = {s.anchor for s in splitter.split_file(path).sections}
         defined = set()
 
         def visit(node, scope):
@@ -633,14 +638,14 @@ def test_every_class_and_function_of_the_chapters_is_an_anchor():
 
         visit(ast.parse(path.read_text(encoding="utf-8")), "")
         assert defined - anchors == set(), path.name
-    assert "train_in_world" in {s.anchor for s in literate.split_file(ROOT / "experiment.py").sections}
+    assert "train_in_world" in {s.anchor for s in splitter.split_file(ROOT / "experiment.py").sections}
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.relative_to(ROOT).as_posix())
 def test_inserting_a_line_moves_no_other_anchor_in_the_chapters(path):
     text = path.read_text(encoding="utf-8")
     before = split(text)
-    lines = literate.split_lines(text)
+    lines = splitter.split_lines(text)
     # A dozen places in each chapter, the same ones from run to run
     for line in sorted(random.Random(path.name).sample(range(1, len(lines) + 1), min(12, len(lines)))):
         indent = lines[line - 1][:len(lines[line - 1]) - len(lines[line - 1].lstrip(" \t"))]

@@ -1,4 +1,4 @@
-"""Every chapter as a Jupyter notebook (docs/hooks/notebooks.py): the built site has one per
+"""Every chapter as a Jupyter notebook (mkdocs_literate/notebooks.py): the built site has one per
 chapter and edition, each valid (nbformat) and linked from its page; the English ones run top to
 bottom on a CPU (nbclient, in a kernel of this interpreter); building one runs nothing."""
 
@@ -21,16 +21,15 @@ import pytest
 import site_fixtures
 from site_fixtures import ROOT
 
-import i18n  # noqa: E402  (docs/hooks is on sys.path through site_fixtures)
-import literate  # noqa: E402
-import notebooks  # noqa: E402
-import site_hooks  # noqa: E402
+from conftest import PROJECT  # noqa: E402
+from mkdocs_literate import directives, notebooks, splitter, translate  # noqa: E402
+from mkdocs_literate.page import render_page  # noqa: E402
 from mkdocs.exceptions import PluginError  # noqa: E402
 
 SITE_URL, REPO_URL = site_fixtures.SITE_URL, site_fixtures.REPO_URL
-EDITIONS = [notebooks.DEFAULT_LANGUAGE, *i18n.LANGUAGES]
+EDITIONS = [notebooks.DEFAULT_LANGUAGE, *translate.LANGUAGES]
 # Chapter page (`blocks.md`) -> source, for the chapters that have a notebook
-CHAPTERS = {page: source for page, source in site_hooks.chapter_sources(ROOT).items() if notebooks.has_notebook(page)}
+CHAPTERS = {page: source for page, source in PROJECT.chapters.items() if notebooks.has_notebook(page)}
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +53,7 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
 
 
 def test_the_appendix_gets_no_notebooks():
-    assert set(CHAPTERS) == {page for page in site_hooks.chapter_sources(ROOT) if not page.startswith("experiments/")}
+    assert set(CHAPTERS) == {page for page in PROJECT.chapters if not page.startswith("experiments/")}
     assert "experiment.md" in CHAPTERS and "residual.md" in CHAPTERS
 
 
@@ -77,7 +76,7 @@ def test_every_notebook_is_valid_and_holds_the_whole_chapter(site, page, lang):
         tree = ast.parse(code)
         assert not any(notebooks.is_main_block(statement) for statement in tree.body), code
     # Every code line of the chapter is there, in order (the `__main__` block apart)
-    module = literate.split_file(ROOT / rel_path)
+    module = splitter.split_file(ROOT / rel_path)
     main_lines = {n for s in ast.parse("".join(module.lines)).body if notebooks.is_main_block(s)
                   for n in range(s.lineno, s.end_lineno + 1)}
     expected = [module.lines[n - 1].rstrip("\r\n") for section in module.sections for n in section.code_lines
@@ -105,15 +104,15 @@ def test_figures_and_tables_are_the_pages(site):
         (svg,) = [data["image/svg+xml"] for cell in cells for data in cell.get("attachments", {}).values()]
         svg = base64.b64decode(svg).decode()
         assert svg.startswith("<svg") and '<rect width="100%" height="100%" fill="#fff"/>' in svg
-        assert [text for text, _ in i18n.figure_texts(svg)] == \
-            [text for text, _ in i18n.figure_texts(i18n.translate_figure(original, lang))]
+        assert [text for text, _ in translate.figure_texts(svg)] == \
+            [text for text, _ in translate.figure_texts(translate.translate_figure(original, lang))]
     from labml_resnet.shapes import small_cnn_table_markdown
 
     for lang in EDITIONS:  # in the Japanese and Chinese notebooks, with the page's translated words
         shapes = "\n".join(cell.source for cell in read_notebook(published(site, "shapes.md", lang)).cells)
         table = small_cnn_table_markdown()
-        assert (i18n.translate_tables(table, lang) if lang in i18n.LANGUAGES else table).strip() in shapes
-        assert lang == "en" or i18n.translate_tables(table, lang) != table
+        assert (translate.translate_tables(table, lang) if lang in translate.LANGUAGES else table).strip() in shapes
+        assert lang == "en" or translate.translate_tables(table, lang) != table
 
 
 @pytest.mark.parametrize("lang", EDITIONS)
@@ -237,7 +236,7 @@ def test_building_a_notebook_runs_nothing_from_the_file(tmp_path):
     assert not marker.exists()
     # The site's directive code refuses the page's call before importing or calling anything
     with pytest.raises(PluginError, match="not a registered Markdown writer"):
-        build(chapter, expand=lambda markdown: site_hooks.expand_directives(markdown, ROOT / "docs" / "figures"))
+        build(chapter, expand=lambda markdown: directives.expand_directives(markdown, ROOT / "docs" / "figures"))
     assert not marker.exists()
 
 
@@ -279,7 +278,7 @@ def test_a_docstring_on_the_def_line_stays_code(tmp_path):
 
 
 def test_the_page_link_goes_under_the_title():
-    page = literate.render_page(ROOT / "labml_resnet" / "blocks.py", "labml_resnet/blocks.py", REPO_URL)
+    page = render_page(ROOT / "labml_resnet" / "blocks.py", "labml_resnet/blocks.py", REPO_URL)
     linked = notebooks.add_download_link(page, "blocks.md", "zh")
     title = re.search(r"^# .*$", page, re.M).group(0)
     assert f'{title}\n\n[下载本章的 Jupyter 笔记本](blocks.ipynb){{ .lit-notebook download="blocks.ipynb" }}\n\n' in linked

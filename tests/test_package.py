@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import labml_resnet
+from conftest import PROJECT
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCES = sorted((ROOT / "labml_resnet").glob("*.py")) + [p for p in [ROOT / "experiment.py"] if p.exists()]
@@ -36,9 +37,10 @@ def test_docstrings_with_backslashes_are_raw(path):
 
 
 def test_module_docstrings_have_front_matter():
-    # Every chapter (`__init__.py` is the first); `_site.py` is the site's plumbing, not a page
+    # Every chapter (`__init__.py` is the first); `_site.py` is the site's plumbing and
+    # `standalone.py` the runnable copies' tool, not pages
     for path in (ROOT / "labml_resnet").glob("*.py"):
-        if path.name == "_site.py":
+        if path.name in ("_site.py", "standalone.py"):
             continue
         doc = (labml_resnet.__doc__ if path.name == "__init__.py"
                else __import__(f"labml_resnet.{path.stem}", fromlist=["_"]).__doc__)
@@ -109,7 +111,7 @@ def test_exercise_1_resnet32_contains_resnet20():
 
 # Every chapter's exercises have answers, closed, and the answers render as Markdown (math and
 # code included): pymdownx.details' `??? success "Answer"`, indented under its list item.
-CHAPTER_SOURCES = [*SOURCES, *sorted((ROOT / "labml_resnet" / "experiments").glob("*.py"))]
+CHAPTER_SOURCES = [ROOT / source for source in PROJECT.chapters.values()]  # the nav's chapters
 
 
 @pytest.mark.parametrize("path", CHAPTER_SOURCES, ids=lambda p: p.name)
@@ -117,9 +119,8 @@ def test_every_exercise_has_a_closed_answer_that_renders(path):
     import re
 
     import markdown
-    sys.path.insert(0, str(ROOT / "docs" / "hooks"))
-    import literate
-    sections = [s for s in literate.split_file(path).sections if "## Exercises" in s.notes]
+    from mkdocs_literate import splitter
+    sections = [s for s in splitter.split_file(path).sections if "## Exercises" in s.notes]
     if not sections:
         return
     (section,) = sections

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from test_experiment import ROOT, SMALL, cifar10, experiment, run_folders, run_script, write_cifar
 
-sys.path.insert(0, str(ROOT / "docs" / "hooks"))
-import literate  # noqa: E402
-import site_hooks  # noqa: E402
+from conftest import PROJECT  # noqa: E402
+from mkdocs_literate import directives, splitter  # noqa: E402
+from mkdocs_literate.page import render_page  # noqa: E402
 from mkdocs.exceptions import PluginError  # noqa: E402
 
 
@@ -296,7 +296,7 @@ def test_a_page_cannot_run_code(tmp_path, importable, call, why):
     call = call.replace("{marker}", str(tmp_path / "ran"))
     page = f"# A page\n\nSome text.\n<!-- md: {call} -->\n"
     with pytest.raises(PluginError) as raised:
-        site_hooks.expand_directives(page, tmp_path, where="guide.ja.md")
+        directives.expand_directives(page, tmp_path, where="guide.ja.md")
     assert str(raised.value).startswith("guide.ja.md:4: ") and why in str(raised.value)
     assert not (tmp_path / "ran").exists() and not importable.exists()
     assert "evil" not in sys.modules
@@ -304,9 +304,9 @@ def test_a_page_cannot_run_code(tmp_path, importable, call, why):
 
 def test_the_writers_are_a_closed_list():
     """Exactly the functions the pages use, each one returning Markdown."""
-    writers = site_hooks.markdown_writers()
-    assert "i18n.glossary_markdown" in writers and "labml_resnet.shapes.parameter_table_markdown" in writers
-    assert all(name.startswith(("labml_resnet.", "i18n.")) for name in writers)
+    writers = directives.markdown_writers()
+    assert "mkdocs_literate.glossary_markdown" in writers and "labml_resnet.shapes.parameter_table_markdown" in writers
+    assert all(name.startswith(("labml_resnet.", "mkdocs_literate.")) for name in writers)
 
 
 def test_the_build_fails_on_the_page_and_line(tmp_path):
@@ -317,8 +317,8 @@ def test_the_build_fails_on_the_page_and_line(tmp_path):
     (docs / "index.md").write_text(f'# Home\n\n<!-- md: subprocess.getoutput("touch {marker}") -->\n')
     (tmp_path / "mkdocs.yml").write_text(textwrap.dedent(f"""\
         site_name: attack
-        hooks:
-          - {ROOT / "docs" / "hooks" / "site_hooks.py"}
+        plugins:
+          - literate
         """))
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-f", str(tmp_path / "mkdocs.yml"),
                              "-d", str(tmp_path / "site")], capture_output=True, text=True, timeout=300)
@@ -335,8 +335,8 @@ def test_the_splitter_does_not_run_the_file(tmp_path):
     marker = tmp_path / "ran"
     source = tmp_path / "chapter.py"
     source.write_text(f'r"""\n---\ntitle: T\n---\n# T\n"""\n\n# Notes\nopen({str(marker)!r}, "w").close()\n')
-    literate.render_page(source, "chapter.py", "https://example.org/repo")
-    literate.split_source(source.read_text())
+    render_page(source, "chapter.py", "https://example.org/repo")
+    splitter.split_source(source.read_text())
     assert not marker.exists()
 
 

@@ -71,6 +71,10 @@ def find_cifar10(data_dir: Path, download: bool) -> Path:
     folder = data_dir / FOLDER
     if folder.is_dir():
         return folder
+    # `--data-dir data/cifar-10-batches-py` is one level too deep: never download a second copy into it
+    if data_dir.name == FOLDER or (data_dir / TRAIN_FILES[0]).is_file():
+        raise SystemExit(f"--data-dir {data_dir} is the {FOLDER} folder itself; give the folder that holds "
+                         f"it: --data-dir {data_dir.parent}")
     if not download:
         raise SystemExit(missing_data_message(folder, "downloading is off (--no-download)"))
     from torchvision.datasets.utils import download_and_extract_archive

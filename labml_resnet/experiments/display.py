@@ -15,10 +15,11 @@ epoch 1 (last 50 it: loss 1.412, acc 49.6%) ██████▋    | 250/390 [
 epoch   1/5  iteration    390  train loss 1.634 error 58.71%  test error 45.02% (best 45.02%)  57.1 s, 874 img/s
 ```
 
-The bar shows the **last window** of iterations (`--log-every` of them, 50 by default): the
-loss is read from the device only that often. The epoch line shows the **mean over the whole
-epoch**, so the two differ: while the network is improving, the epoch's mean loss is higher
-than the last window's, and its mean accuracy lower.
+The bar moves at every iteration (redrawn at most twice a second), so a slow start never looks
+like a hang; its loss and accuracy are those of the **last window** of iterations
+(`--log-every` of them, 50 by default): the loss is read from the device only that often. The
+epoch line shows the **mean over the whole epoch**, so the two differ: while the network is
+improving, the epoch's mean loss is higher than the last window's, and its mean accuracy lower.
 """
 
 import statistics
@@ -45,7 +46,10 @@ def start_line(config, net, device, n_processes: int, n_epochs: int, total_steps
     r"""What is about to be trained, how, for how long, and where it is written."""
     n_parameters = sum(p.numel() for p in net.parameters())
     processes = f" × {n_processes} processes" if n_processes > 1 else ""
-    resuming = f"; resuming after epoch {progress.epoch}" if config.resume else ""
+    resuming = ""
+    if config.resume:
+        resuming = (f"; resuming in epoch {progress.epoch + 1}, after iteration {progress.step:,}" if progress.unfinished
+                    else f"; resuming after epoch {progress.epoch}")
     return (f"{config.model} ({n_parameters / 1e6:.2f}M parameters), {config.preset} recipe, on {device}{processes}: "
             f"{plural(n_epochs, 'epoch')}, {plural(total_steps, 'iteration')} of {config.batch_size} images; "
             f"{n_train:,} training images; run folder {folder}{resuming}")
@@ -55,36 +59,73 @@ class EpochBar:
     r"""
     ## The progress bar
 
-    One bar per epoch, on the main process only, updated each time the loop reads the loss:
-    the window's loss and accuracy, the images per second since the last update, and the time
-    left in the whole run at that speed.
+    One bar per epoch, on the main process only. It moves at every iteration (`advance`), which
+    costs no read from the device; each time the loop reads the loss (`show`) it adds the
+    window's loss and accuracy, the images per second since the last read, and the time left in
+    the whole run at that speed. A resumed epoch starts where it stopped: `done` iterations, and
+    `seconds` already spent.
     """
 
-    def __init__(self, epoch: int, n_steps: int, batch_size: int, enabled: bool = True):
+    # Redraw at most this often, in seconds; `miniters=1` looks at the clock at every iteration,
+    # so a slow iteration is shown as soon as it ends
+    REDRAW_S = 0.5
+
+    def __init__(self, epoch: int, n_steps: int, batch_size: int, enabled: bool = True, done: int = 0,
+                 seconds: float = 0.0):
         self.epoch, self.batch_size = epoch, batch_size
-        # Shown at every read of the loss (`mininterval=0`): they are already far apart
-        self.bar = tqdm(total=n_steps, desc=f"epoch {epoch}", unit="it", leave=False, disable=not enabled, mininterval=0,
-                        dynamic_ncols=True)
-        self.start = self.last = time.perf_counter()
-        self.last_step = 0
+        self.bar = tqdm(total=n_steps, initial=done, desc=f"epoch {epoch}", unit="it", leave=False,
+                        disable=not enabled, mininterval=self.REDRAW_S, miniters=1, dynamic_ncols=True)
+        self.start = time.perf_counter() - seconds
+        self.last = time.perf_counter()
+        self.last_step = done
+
+    def advance(self) -> None:
+        r"""One more iteration."""
+        self.bar.update(1)
 
     def show(self, step: int, loss: float, accuracy: float, remaining_images: int) -> None:
         r"""After `step` iterations of the epoch: the window's mean `loss` and `accuracy`."""
         now = time.perf_counter()
-        speed = (step - self.last_step) * self.batch_size / max(now - self.last, 1e-9)
+        window = step - self.last_step
+        speed = window * self.batch_size / max(now - self.last, 1e-9)
         self.last, self.last_step = now, step
-        window = step - self.bar.n
         self.bar.set_description_str(f"epoch {self.epoch} (last {window} it: loss {loss:.3f}, "
                                      f"acc {100 * accuracy:.1f}%)", refresh=False)
         self.bar.set_postfix_str(f"{speed:,.0f} img/s, run ETA {format_seconds(remaining_images / speed)}", refresh=False)
-        self.bar.update(window)
+        self.bar.refresh()
 
     def seconds(self) -> float:
-        r"""Seconds since the epoch began."""
+        r"""Seconds since the epoch began (for a resumed epoch, with the time before it stopped)."""
         return time.perf_counter() - self.start
 
     def close(self) -> None:
         self.bar.close()
+
+
+def cpu_estimate(seconds_per_image: tuple[float, float], config, quick, n_train: int, n_test: int) -> str:
+    r"""
+    The line printed before the first step of the fast recipe on a CPU: how long this run will
+    take, from `seconds_per_image` (training, test) measured here, and how long the `quick`
+    recipe would.
+    """
+    def seconds(c) -> float:
+        per_epoch = max(1, n_train // c.batch_size)
+        steps = c.steps or c.epochs * per_epoch
+        epochs = -(-steps // per_epoch)
+        return steps * c.batch_size * seconds_per_image[0] + epochs * n_test * seconds_per_image[1]
+
+    return (f"No GPU: the fast recipe is meant for one; on this CPU this run will take about "
+            f"{rough_duration(seconds(config))} (timed on a few iterations). --preset quick "
+            f"({plural(quick.epochs, 'epoch')}, batch {quick.batch_size}) would take about "
+            f"{rough_duration(seconds(quick))}.")
+
+
+def rough_duration(seconds: float) -> str:
+    r"""`42.3` → `42 s`; `570` → `10 min`; `5400` → `1 h 30 min`: an estimate, in whole seconds or minutes."""
+    if seconds < 59.5:
+        return f"{round(seconds)} s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
 def epoch_line(row: dict, n_epochs: int, history: list[dict]) -> None:

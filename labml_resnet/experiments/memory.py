@@ -14,9 +14,10 @@ and stops with a clear message, and a batch that would fit, instead of a CUDA ou
 error some minutes in.
 
 **Measuring.** `torch.autograd.graph.saved_tensors_hooks` calls a function for every tensor
-that autograd saves during a forward pass. We run the network once on the `meta` device,
-where tensors have shapes and no data, so even ResNet-1202 is measured in seconds without
-allocating anything, and add up the bytes. Two batch sizes, and the difference between them
+that autograd saves during a forward pass. We run a copy of the network once on a few images
+of zeros on the CPU, and add up the bytes. (On the `meta` device tensors have shapes and no data,
+but PyTorch works out each batch norm there in Python: for 32×32 images the real pass is the
+faster one.) Two batch sizes, and the difference between them
 divided by the difference in images, give the cost of one image without the weights (which
 autograd saves too, once per batch).
 
@@ -25,10 +26,16 @@ autograd saves too, once per batch).
 In bf16 autocast the saved feature maps are bfloat16, half the bytes; the check assumes
 exactly half (`tests/test_memory.py` measures ResNet-20 in bf16 autocast on the CPU to hold it
 to that).
+
+**And time.** The fast recipe is meant for a GPU. Started on a CPU, it would take hours without
+a word; so before its first step the experiment times a few steps of a copy of the network and
+says how long the run will take, and how long `--preset quick` would.
 """
 
 import copy
 import os
+import time
+from typing import Callable
 
 import torch
 from torch import nn
@@ -44,16 +51,20 @@ def saved_bytes(net: nn.Module, batch_size: int) -> int:
         sizes[id(tensor)] = tensor.numel() * tensor.element_size()
         return tensor
 
-    meta = copy.deepcopy(net).to("meta").train()
-    x = torch.zeros(batch_size, 3, 32, 32, device="meta")
+    probe = copy.deepcopy(net).to_empty(device="cpu").train()  # its own memory on the CPU
+    with torch.no_grad():  # zeros: uninitialised memory may hold denormal numbers, which are slow
+        for tensor in [*probe.parameters(), *probe.buffers()]:
+            tensor.zero_()
+    x = torch.zeros(batch_size, 3, 32, 32, device="cpu")  # even inside `with torch.device("meta")`
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        meta(x)
+        out = probe(x)  # kept until the sum: the saved tensors live as long as the graph
+    del out
     return sum(sizes.values())
 
 
 def bytes_per_image(net: nn.Module) -> float:
     r"""What one more image of a batch adds to the saved tensors, in float32."""
-    return (saved_bytes(net, 4) - saved_bytes(net, 2)) / 2
+    return saved_bytes(net, 2) - saved_bytes(net, 1)
 
 
 def fixed_bytes(net: nn.Module) -> int:
@@ -97,6 +108,33 @@ def check(net: nn.Module, batch_size: int, bf16: bool, device: torch.device, ava
     raise SystemExit(f"A training step of batch {batch_size} needs about {needed / 2 ** 30:.1f} GiB on {device} "
                      f"({per_image / 2 ** 20:.1f} MiB per image{' in bf16' if bf16 else ''}), but only "
                      f"{available / 2 ** 30:.1f} GiB is free: {advice}.")
+
+
+#
+# ## How long will it take?
+#
+# Timed on a copy of the network with an optimizer of its own, on the first images of the data,
+# uncropped: the run's own weights, batch-norm statistics, momentum and random numbers are not
+# touched, so the run trains exactly as it would without the estimate. The first step is not
+# timed (it allocates memory and picks kernels); a test batch is timed without gradients.
+def seconds_per_image(net: nn.Module, make_optimizer: Callable, train_step: Callable, x: torch.Tensor,
+                      y: torch.Tensor, test_x: torch.Tensor, steps: int = 2) -> tuple[float, float]:
+    r"""
+    Seconds per training image and per test image of `net`: `steps` calls of
+    `train_step(copy, optimizer, x, y)` after a first one, and one forward pass over `test_x`.
+    """
+    probe = copy.deepcopy(net)
+    optimizer = make_optimizer(probe)
+    train_step(probe, optimizer, x, y)
+    start = time.perf_counter()
+    for _ in range(steps):
+        train_step(probe, optimizer, x, y)
+    train = (time.perf_counter() - start) / (steps * len(x))
+    probe.eval()
+    start = time.perf_counter()
+    with torch.no_grad():
+        probe(test_x)
+    return train, (time.perf_counter() - start) / len(test_x)
 
 
 @markdown_writer

@@ -112,6 +112,34 @@ def run_summary_markdown(name: str) -> str:
     ])
 
 
+def spread(names: list[str]) -> dict:
+    r"""
+    The mean, min and max over kept runs (the same recipe with different seeds) of the final test
+    accuracy, in %, and of the wall time, in seconds: `{"accuracy": (mean, min, max), "seconds": …}`.
+    """
+    found = [kept_run(name) for name in names]
+    accuracy = [100 * (1 - run.final["test_error"]) for run in found]
+    seconds = [run.final["time_s"] for run in found]
+    return {key: (sum(values) / len(values), min(values), max(values))
+            for key, values in (("accuracy", accuracy), ("seconds", seconds))}
+
+
+@markdown_writer
+def spread_markdown(names: list[str]) -> str:
+    r"""Markdown table: kept runs of one recipe with different seeds, each with its final test accuracy,
+    wall time and machine, then the mean, min and max of the accuracy and the time."""
+    rows = ["| seed | test accuracy (final) | wall time | hardware | CPU threads | started |",
+            "|---:|---:|---:|---|---:|---|"]
+    for run in (kept_run(name) for name in names):
+        rows.append(f"| {run.config['seed']} | {100 * (1 - run.final['test_error']):.2f}% | "
+                    f"{duration(run.final['time_s'])} | `{run.recorded.get('hardware', 'not recorded')}` | "
+                    f"{run.recorded.get('threads', '?')} | `{run.recorded.get('started', 'not recorded')}` |")
+    figures = spread(names)
+    for i, label in enumerate(("mean", "min", "max")):
+        rows.append(f"| **{label}** | **{figures['accuracy'][i]:.2f}%** | {duration(figures['seconds'][i])} | | | |")
+    return "\n".join(rows)
+
+
 @markdown_writer
 def accuracy_table_markdown(name: str, epochs: list[int]) -> str:
     r"""Markdown table: the learning rate and the test accuracy of one kept run after the given `epochs`."""

@@ -18,6 +18,10 @@ from each kept network what the site shows beside the learning curves:
 It can be stopped at any time and run again: a finished run is skipped, an unfinished one is
 resumed from its last checkpoint, exactly. `--preset quick` (the default) fits a CPU;
 `--preset paper` on a GPU makes the paper-scale version.
+
+The arrows point one way: `experiment.py` imports this module and hands it the lesson (`lesson`
+below is the experiment's module), so the networks are built, fed and trained exactly as in the
+chapter, and the package never imports the script.
 """
 
 import argparse
@@ -26,6 +30,7 @@ import io
 import json
 import shutil
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import torch
@@ -132,22 +137,21 @@ def example_images(result: dict, scale: int = 3) -> torch.Tensor:
     return torch.from_numpy(np.stack(pictures)[:, ::scale, ::scale].transpose(0, 3, 1, 2).copy())
 
 
-def analyse(kept: Path, data_dir: Path, examples: int = 12) -> dict:
+def analyse(kept: Path, data_dir: Path, lesson: ModuleType, examples: int = 12) -> dict:
     r"""
     Measure a kept run's network (`model.pt`) on the test images of `data_dir` and write
     `analysis.json` beside it: the layer responses, the confusion matrix and per-class
-    accuracy, and a few test images with their predictions.
+    accuracy, and a few test images with their predictions. `lesson` (the experiment) builds
+    the network and its inputs exactly as in training.
     """
-    import experiment  # the lesson builds the network and the inputs exactly as in training
-
     saved = json.loads((kept / "config.json").read_text())
     saved.pop("recorded", None)
-    config = experiment.make_config({}, runs.check_types(experiment.Config, saved, str(kept / "config.json")))
-    net = experiment.make_model(config)
+    config = lesson.make_config({}, runs.check_types(lesson.Config, saved, str(kept / "config.json")))
+    net = lesson.make_model(config)
     net.load_state_dict(torch.load(kept / "model.pt", weights_only=True))
     arrays = cifar10.load_cifar10(data_dir, download=False)
-    mean, std = experiment.normalization(arrays["train_images"], config.normalize)
-    images = experiment.to_input(torch.from_numpy(arrays["test_images"]), mean, std, channels_last=False)
+    mean, std = lesson.normalization(arrays["train_images"], config.normalize)
+    images = lesson.to_input(torch.from_numpy(arrays["test_images"]), mean, std, channels_last=False)
     labels = arrays["test_labels"]
     predicted = predictions(net, images).numpy()
     matrix = confusion(labels, predicted)
@@ -169,18 +173,17 @@ def analyse(kept: Path, data_dir: Path, examples: int = 12) -> dict:
 
 #
 # ## The command
-def reproduce_fig6(data_dir: str, preset: str, models: list[str], out: Path, keep: Path, data_label: str,
-                   extra: list[str]) -> None:
-    import experiment
-
+def reproduce_fig6(lesson: ModuleType, data_dir: str, preset: str, models: list[str], out: Path, keep: Path,
+                   data_label: str, extra: list[str]) -> None:
+    r"""Train (or resume) each of `models` with `lesson.main`, keep it under `keep` and analyse it."""
     for model in models:
         folder = find_run(out, model, preset)
         if folder is None:
             print(f"{model}: training, {preset} recipe")
-            experiment.main(["--model", model, "--preset", preset, "--data-dir", data_dir, "--out", str(out), *extra])
+            lesson.main(["--model", model, "--preset", preset, "--data-dir", data_dir, "--out", str(out), *extra])
         elif not finished(folder):
             print(f"{model}: resuming {folder}")
-            experiment.main(["--resume", str(folder)])
+            lesson.main(["--resume", str(folder)])
         else:
             print(f"{model}: finished in {folder}")
         folder = find_run(out, model, preset)
@@ -188,12 +191,21 @@ def reproduce_fig6(data_dir: str, preset: str, models: list[str], out: Path, kee
         if destination.exists():
             shutil.rmtree(destination)
         runs.keep_run(folder, destination, data_label=data_label)
-        analyse(destination, Path(data_dir))
+        analyse(destination, Path(data_dir), lesson)
         print(f"{model}: kept in {destination}")
 
 
-def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="experiment.py reproduce", description=__doc__.split("---")[-1].split("\n\n")[1])
+# What `--help` says: plain words, for a terminal
+DESCRIPTION = ("Train plain-20, plain-56, ResNet-20 and ResNet-56 with one recipe and one seed, keep each run "
+               "under docs/runs/, and measure what the site's figures show: the layer responses of the paper's "
+               "Fig. 7, the confusion matrix and a few test images with their predictions. Stop it at any time "
+               "and run it again: finished runs are skipped, unfinished ones resumed. Any other flag (--epochs, "
+               "--device, ...) goes to each training run.")
+
+
+def main(argv: list[str], lesson: ModuleType) -> None:
+    r"""`experiment.py reproduce …`; `lesson` is the experiment's module, which trains."""
+    parser = argparse.ArgumentParser(prog="experiment.py reproduce", description=DESCRIPTION)
     parser.add_argument("figure", choices=["fig6"], help="fig6: plain and residual nets of 20 and 56 layers")
     parser.add_argument("--data-dir", required=True, help="a folder with cifar-10-batches-py/ in it")
     parser.add_argument("--preset", default="quick", choices=["quick", "fast", "paper"], help="[default: quick]")
@@ -202,4 +214,4 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--keep", default=str(runs.KEPT), help="where kept runs go [default: docs/runs]")
     parser.add_argument("--data-label", default="", help="what the data is, for the site (e.g. 'JPEG copy of CIFAR-10')")
     args, extra = parser.parse_known_args(argv)
-    reproduce_fig6(args.data_dir, args.preset, args.models, Path(args.out), Path(args.keep), args.data_label, extra)
+    reproduce_fig6(lesson, args.data_dir, args.preset, args.models, Path(args.out), Path(args.keep), args.data_label, extra)

@@ -9,23 +9,28 @@ description: What a training run writes, how a checkpoint is written so that a k
 Each run of the experiment writes a folder `<out>/<time>-<model>/`:
 
 * `config.json`: every setting, and under `"recorded"` a few facts about the run that are not
-  settings: whether its data had CIFAR-10's official checksums, the hardware, the torch
-  version, when it started;
+  settings: whether its data had CIFAR-10's official checksums, the hardware, the number of CPU
+  threads, the torch version, when it started;
 * `metrics.jsonl`: one line per epoch (iteration, learning rate, training loss and error,
   test loss and error, seconds, images per second);
 * `checkpoint.pt`: the model, the optimizer, the random state and `Progress`, rewritten at the
-  end of every epoch.
+  end of every epoch, and where a run was stopped with Ctrl-C.
 
 A run that is interrupted, even by `kill -9`, continues with `--resume <folder>`; on the CPU,
 with the same seed, it ends with exactly the metrics of an uninterrupted run, because the
 checkpoint is written whole or not at all, and each epoch's random numbers depend only on the
-seed and the epoch (`epoch_generator` in the experiment chapter).
+seed and the epoch (`epoch_generator` in the experiment chapter). Ctrl-C stops a run at the end
+of its current step and writes a checkpoint there, so it keeps the work of a half-finished
+epoch, and the run continues from that step.
 """
 
 import json
 import os
 import platform
 import shutil
+import signal
+import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,6 +38,7 @@ from pathlib import Path
 import torch
 import torch.distributed
 from torch import nn
+from tqdm import tqdm
 
 from labml_resnet.experiments.cifar10 import FOLDER, official_files
 from labml_resnet.experiments.flags import check_types
@@ -50,6 +56,8 @@ class Progress:
     warmed_up: bool = True  # false while the paper's 0.01 warm-up of deep nets is on
     seconds: float = 0.0  # wall time so far, training and evaluation
     history: list = field(default_factory=list)  # a dict of metrics per epoch, as in metrics.jsonl
+    # A run stopped within an epoch: its iterations so far, and the sums they added (empty otherwise)
+    unfinished: dict = field(default_factory=dict)
 
 
 #
@@ -143,11 +151,19 @@ def save_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimiz
     state = dict(model=model.state_dict(), optimizer=optimizer.state_dict(), progress=asdict(progress),
                  config=settings, torch_rng=torch.get_rng_state())
     temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as f:
-        torch.save(state, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    finally:  # stopped half-way (a second Ctrl-C): the old checkpoint stays, without a torn copy beside it
+        temporary.unlink(missing_ok=True)
+
+
+# What `Progress.unfinished` holds, and of which type
+UNFINISHED = dict(steps=int, steps_per_epoch=int, loss=float, correct=float, images=int, window=list, seconds=float,
+                  lr=float)
 
 
 def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer) -> Progress:
@@ -157,7 +173,15 @@ def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimiz
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
-        return Progress(**state["progress"])
+        progress = Progress(**state["progress"])
+        # An epoch stopped half-way: its sums, as the training loop wrote them
+        if progress.unfinished and not (
+                set(progress.unfinished) == set(UNFINISHED) and
+                all(isinstance(progress.unfinished[name], kind) and not isinstance(progress.unfinished[name], bool)
+                    for name, kind in UNFINISHED.items()) and
+                len(progress.unfinished["window"]) == 2 and 0 < progress.unfinished["steps"]):
+            raise ValueError(f"its unfinished epoch is not {sorted(UNFINISHED)}")
+        return progress
     except Exception as error:
         first_line = str(error).splitlines()[0] if str(error) else ""
         raise SystemExit(f"{path} cannot be resumed: it is not a checkpoint of this model and settings "
@@ -176,10 +200,13 @@ def open_run(settings: dict, world, net: nn.Module, optimizer: torch.optim.Optim
     if settings["resume"]:
         folder = find_run_folder(settings["resume"])
         if not (folder / "checkpoint.pt").is_file():
-            raise SystemExit(f"{folder} has no checkpoint.pt yet (it stopped before its first epoch ended); "
+            raise SystemExit(f"{folder} has no checkpoint.pt yet (it was killed before its first epoch ended); "
                              f"start a new run instead")
         progress = load_checkpoint(folder / "checkpoint.pt", net, optimizer)
-        if progress.epoch < n_epochs and progress.step != progress.epoch * steps_per_epoch:
+        # A run stopped within an epoch is `unfinished["steps"]` iterations into it
+        within = progress.unfinished.get("steps", 0)
+        if progress.epoch < n_epochs and (progress.step - within != progress.epoch * steps_per_epoch or
+                                          progress.unfinished.get("steps_per_epoch", steps_per_epoch) != steps_per_epoch):
             raise SystemExit(f"{folder} stopped at iteration {progress.step}, after epoch {progress.epoch}, which "
                              f"does not match {steps_per_epoch} iterations per epoch: keep its --batch-size, "
                              f"--limit-train and --validation when you resume it")
@@ -207,7 +234,7 @@ def open_run(settings: dict, world, net: nn.Module, optimizer: torch.optim.Optim
 def record(settings: dict, device: torch.device) -> dict:
     r"""The facts that `config.json` keeps under `"recorded"`."""
     return dict(official_cifar10=official_files(Path(settings["data_dir"]) / FOLDER), hardware=hardware(device),
-                torch=torch.__version__, started=time.strftime("%Y-%m-%d %H:%M"))
+                threads=torch.get_num_threads(), torch=torch.__version__, started=time.strftime("%Y-%m-%d %H:%M"))
 
 
 def end_epoch(folder: Path, row: dict, net: nn.Module, optimizer: torch.optim.Optimizer,
@@ -245,3 +272,93 @@ def keep_run(folder: Path, destination: Path, weights: bool = True, data_label: 
         state = torch.load(folder / "checkpoint.pt", map_location="cpu", weights_only=True)["model"]
         torch.save(state, destination / "model.pt")
     return destination
+
+
+#
+# ## Stopping with Ctrl-C
+#
+# The first Ctrl-C (SIGINT), or a SIGTERM, only asks the run to stop: the training loop finishes
+# the step it is in, writes a checkpoint there, prints one line that says how to continue, and
+# exits with status 128 + the signal's number (130 for Ctrl-C), as a shell expects of a program
+# stopped by a signal. A second Ctrl-C exits at once; the checkpoint written last, whole because it
+# is renamed into place, is what is kept.
+#
+# Several processes (torchrun) must stop after the same step, or one would wait forever for the
+# others in the next all-reduce. They agree when they next read the loss: each adds whether it was
+# asked to stop, and all stop if any was. One process alone stops after its current step.
+class Stopped(Exception):
+    r"""Raised by the training loop where it stopped, after it put the epoch's sums so far in `Progress`."""
+
+
+class StopAtOnce(BaseException):
+    r"""Raised by a second signal, wherever the program is (a `BaseException`, so no `except Exception` keeps it)."""
+
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.number = number
+
+
+class StopRequest:
+    r"""
+    ## Ctrl-C keeps the work
+
+    `with StopRequest() as stop:` catches SIGINT and SIGTERM while a run trains, and puts back the
+    previous handlers at the end (a notebook's kernel, a test runner). `stop.signal` is the first
+    signal's number, 0 until one comes; a second one raises `StopAtOnce`, which leaves the `with`
+    block as one line and an exit status, without a traceback.
+    """
+
+    def __init__(self):
+        self.signal = 0
+        self.folder: Path | None = None  # the run folder, once there is one: for the last line
+        self.previous = {}
+
+    def __enter__(self) -> "StopRequest":
+        if threading.current_thread() is threading.main_thread():  # only the main thread may set handlers
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self.previous[number] = signal.signal(number, self.handle)
+        return self
+
+    def handle(self, number: int, frame) -> None:
+        if self.signal:
+            raise StopAtOnce(number)
+        self.signal = number
+
+    def agreed(self, world, reading: bool) -> bool:
+        r"""
+        Whether to stop after this step: one process, if it was asked to; several, only at a step
+        where they `read` the loss, and then all of them if any one was asked to (an all-reduce,
+        which every process makes at the same step).
+        """
+        if world.size == 1:
+            return bool(self.signal)
+        if not reading:
+            return False
+        return world.sum(torch.tensor([float(bool(self.signal))], device=world.device)).item() > 0
+
+    def finish(self, folder: Path, net: nn.Module, optimizer: torch.optim.Optimizer, progress: Progress,
+               settings: dict, world) -> None:
+        r"""Write the checkpoint where the run stopped, say how to continue, and exit."""
+        if world.is_main:
+            save_checkpoint(folder / "checkpoint.pt", net, optimizer, progress, settings)
+        world.barrier()  # no process leaves before the checkpoint is on disk
+        if world.is_main:
+            tqdm.write(f"stopped at epoch {progress.epoch + 1}, iteration {progress.step:,}; continue with: "
+                       f"{continue_command(folder, world.size)}", file=sys.stderr)
+        raise SystemExit(128 + (self.signal or signal.SIGINT))
+
+    def __exit__(self, kind, error, traceback) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+        if isinstance(error, StopAtOnce):
+            checkpoint = self.folder / "checkpoint.pt" if self.folder else None
+            kept = (f"the last checkpoint is kept; continue with: {continue_command(self.folder)}"
+                    if checkpoint and checkpoint.is_file() else "no checkpoint had been written yet")
+            tqdm.write(f"stopped at once; {kept}", file=sys.stderr)  # on a line of its own, below the bar
+            raise SystemExit(128 + error.number) from None
+
+
+def continue_command(folder: Path, processes: int = 1) -> str:
+    r"""The command that resumes the run in `folder`."""
+    start = f"torchrun --nproc_per_node={processes}" if processes > 1 else "python"
+    return f"{start} experiment.py --resume {folder}"

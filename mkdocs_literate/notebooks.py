@@ -1,6 +1,6 @@
 r"""Every chapter as a Jupyter notebook, made from the same sections as its page.
 
-`site_hooks.on_files` calls `chapter_notebook` for each chapter and edition and publishes the
+`plugin.LiteratePlugin.on_files` calls `chapter_notebook` for each chapter and edition and publishes the
 result next to the page (`residual.ipynb`, `ja/residual.ipynb`, …), linked from the page by
 `add_download_link`. The notebook follows the page:
 
@@ -18,7 +18,7 @@ result next to the page (`residual.ipynb`, `ja/residual.ipynb`, …), linked fro
   `"__main__"` too, and the block would run the command line. `DEMOS` puts cells in its place
   instead (the experiment trains one short run on synthetic data).
 
-Nothing here runs the code it reads: the file is split by `literate.split_file` (`tokenize` and
+Nothing here runs the code it reads: the file is split by `splitter.split_file` (`tokenize` and
 `ast`) and the notebook is written as JSON. Only the tests execute notebooks
 (`tests/test_notebooks.py`, with nbclient), and only the repository's own. The build needs no
 Jupyter package; the tests validate every notebook with nbformat.
@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import i18n  # this folder is on sys.path (MkDocs puts it there for the hook; the tests too)
-import literate
+from .splitter import Section, split_file
+from .translate import join_cjk_lines, translate_figure
 
 DEFAULT_LANGUAGE = "en"  # the edition at the site's root; the others are at /<lang>/
 
@@ -132,8 +132,11 @@ DEMOS = {"experiment.py": (_EXPERIMENT_DEMO_NOTES, _EXPERIMENT_DEMO_CODE)}
 
 
 def has_notebook(page: str) -> bool:
-    """Whether the chapter page (`residual.md`, `experiments/cifar10.md`, …) gets a notebook."""
-    return not page.startswith("experiments/")
+    """Whether the chapter page (`residual.md`, `experiments/cifar10.md`, …) gets a notebook: not
+    the pages under `no_notebooks` (the plugin's option; here the experiment's appendix)."""
+    from . import project
+
+    return not any(page.startswith(prefix) for prefix in project.current().no_notebooks)
 
 
 def notebook_name(page: str, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -164,11 +167,11 @@ def chapter_notebook(path: str | Path, rel_path: str, page: str, *, site_url: st
 
     * `rel_path` is the file's path in the repository, `page` its page among the site's files
       (`residual.md`), for the links back;
-    * `translate` maps each section's English notes to `lang` (`i18n.translator`);
+    * `translate` maps each section's English notes to `lang` (`translate.translator`);
     * `expand` replaces `<!-- md: … -->` lines with Markdown (the site's `expand_directives`);
     * `figures` is the folder of `<!-- figure: NAME -->`'s `NAME.svg`.
     """
-    module = literate.split_file(path)
+    module = split_file(path)
     text = "".join(line.rstrip("\r\n") + "\n" for line in module.lines)
     tree = ast.parse(text)
     statements = [(min([n.lineno for n in getattr(s, "decorator_list", [])] + [s.lineno]), s.end_lineno)
@@ -195,7 +198,7 @@ def chapter_notebook(path: str | Path, rel_path: str, page: str, *, site_url: st
         line = main_blocks[0][0]
         notes = demo_notes.get(lang, demo_notes[DEFAULT_LANGUAGE])
         if lang in ("ja", "zh"):  # a line break between CJK text would show as a space
-            notes = i18n.join_cjk_lines(notes)
+            notes = join_cjk_lines(notes)
         cells.append(_Cell("markdown", notes, line, "demo"))
         cells.append(_Cell("code", demo_code, line, "demo"))
     cells.sort(key=lambda cell: cell.line)  # stable: a group's notes stay before its code
@@ -227,7 +230,7 @@ def dumps(notebook: dict) -> str:
 
 
 def add_download_link(markdown: str, page: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """The chapter page's Markdown (`literate.render_page`'s) with a link to its notebook on the
+    """The chapter page's Markdown (`page.render_page`'s) with a link to its notebook on the
     line after the page's `# Title`. The link names the untranslated file (`residual.ipynb`);
     in a translated edition, mkdocs-static-i18n resolves it to that edition's notebook."""
     target = posixpath.basename(notebook_name(page))
@@ -250,13 +253,13 @@ def _after_title(markdown: str, line: str) -> str:
 # Sections into cells
 
 
-def _groups(sections: list[literate.Section], statements: list[tuple[int, int]]) -> list[list[literate.Section]]:
+def _groups(sections: list[Section], statements: list[tuple[int, int]]) -> list[list[Section]]:
     """The sections in runs that hold whole top-level statements: a new run may start only where
     no statement is open (not inside a class, a function, a bracket)."""
     def inside(line: int) -> bool:
         return any(start < line <= end for start, end in statements)
 
-    groups: list[list[literate.Section]] = []
+    groups: list[list[Section]] = []
     for section in sections:
         if groups and inside(section.first_line):
             groups[-1].append(section)
@@ -265,7 +268,7 @@ def _groups(sections: list[literate.Section], statements: list[tuple[int, int]])
     return groups
 
 
-def _group_code(group: list[literate.Section], lines: list[str], edition: "_Edition",
+def _group_code(group: list[Section], lines: list[str], edition: "_Edition",
                 main_blocks: list[tuple[int, int]], empty_bodies: dict[int, str]) -> str:
     """The code of a run of sections as one cell: the code lines as they are, the notes of the
     sections after the first as `#` comments where they stood, the `__main__` block left out."""
@@ -424,7 +427,7 @@ class _Edition:
                 out.append(line)
         markdown = _SITE_LINK.sub(self._link, _details_as_html(self.expand("\n".join(out))))
         if self.lang in ("ja", "zh"):
-            markdown = i18n.join_cjk_lines(markdown)
+            markdown = join_cjk_lines(markdown)
         return markdown, attachments
 
     def comment(self, notes: str) -> str:
@@ -440,7 +443,7 @@ class _Edition:
         path = self.figures / f"{name}.svg"
         if not path.is_file():
             raise ValueError(f"{self.where}: figure '{name}' not found: no {path}")
-        svg = i18n.translate_figure(path.read_text(encoding="utf-8"), self.lang)
+        svg = translate_figure(path.read_text(encoding="utf-8"), self.lang)
         root = _SVG_ROOT.search(svg)
         if root is None:
             raise ValueError(f"{self.where}: {path} has no <svg> element")

@@ -2,9 +2,10 @@ r"""Split a Python file into literate sections: notes on the left, code on the r
 
 This module knows nothing about MkDocs, so it can be tested and reused on its own:
 
-    python docs/hooks/literate.py labml_resnet/blocks.py
+    python -m mkdocs_literate.splitter labml_resnet/blocks.py
 
-prints the file's sections as JSON.
+prints the file's sections as JSON. `page.render_page` turns the sections into a page,
+`notebooks.chapter_notebook` into a notebook, and `catalogs.messages` into catalog entries.
 
 The rules (the same ones pycco and labml's site follow, but read from the `tokenize` and `ast`
 streams instead of guessed from line patterns, so strings and brackets can't fool them):
@@ -40,11 +41,12 @@ from __future__ import annotations
 
 import ast
 import codecs
+import functools
 import hashlib
-import html
 import inspect
 import io
 import json
+import os
 import re
 import sys
 import textwrap
@@ -52,7 +54,6 @@ import tokenize
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 
 @dataclass
@@ -182,8 +183,17 @@ def split_file(path: str | Path) -> Module:
     """Read a file the way Python does (PEP 263 encoding cookie, BOM) and split it.
 
     A file that can't be decoded or parsed raises `SourceError`, whose message is one line that
-    names the file and the position: `path:line:column: message`.
+    names the file and the position: `path:line:column: message`. The result is kept for as long
+    as the file keeps its size and modification time: a build asks for each chapter's sections
+    several times (its page and notebook in each edition, its catalog), and `mkdocs serve` splits
+    again only the file that was saved. Treat it as read-only.
     """
+    stat = os.stat(path)
+    return _split_file(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _split_file(path: str, mtime_ns: int, size: int) -> Module:
     with open(path, "rb") as f:
         data = f.read()
     try:
@@ -542,101 +552,20 @@ def _make_unique(sections: list[Section], anchors: list[tuple[str, str, bool]]) 
         taken.add(candidate)
 
 
-# ---------------------------------------------------------------------------------------------
-# The page: Markdown that MkDocs renders, with each section's notes beside its code.
-#
-# Notes stay Markdown (inside `<div markdown>`, Python-Markdown's md_in_html), so MkDocs'
-# table of contents, search and math see them like any other page. Code is highlighted here,
-# line by line, so each line can carry its own source line number.
 
-
-# The words the page itself adds around the notes and code; `render_page` takes them translated.
-LABELS = {"source": "Source", "permalink": "Link to this section", "lines": "These lines in the repository"}
-
-
-def render_page(path: str | Path, rel_path: str, repo_url: str,
-                translate: Callable[[str], str] = lambda notes: notes, branch: str = "main",
-                labels: dict[str, str] = LABELS) -> str:
-    """The Markdown page for the Python file at `path`.
-
-    * `rel_path` is the file's path in the repository, for links to it;
-    * `translate` maps each section's English notes (and the title and description) to the
-      page's language: a gettext catalog's `gettext` for a translated site;
-    * `labels` are the page's own words (`LABELS`), in the page's language.
-    """
-    module = split_file(path)
-    highlighted = _highlight(module.lines)
-    blob = f"{repo_url.rstrip('/')}/blob/{branch}/{rel_path}"
-    # (`translate` never sees an empty string: gettext's translation of "" is the catalog header.)
-    title, description = (translate(module.meta[key]) if module.meta.get(key) else ""
-                          for key in ("title", "description"))
-    front = {"title": title or rel_path, "description": description,
-             "hide": ["toc"]}  # the sections are the page's structure; the width goes to the code
-    out = ["---", *(f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in front.items()
-                    if value), "---", "",
-           f'<p class="lit-source">{html.escape(labels["source"])}: <a href="{html.escape(blob)}"><code>{html.escape(rel_path)}</code></a></p>',
-           ""]
-    for section in module.sections:
-        out.append(_render_section(section, translate(section.notes) if section.notes else "",
-                                   highlighted, blob, labels))
-    return "\n".join(out) + "\n"
-
-
-def _render_section(section: Section, notes: str, highlighted: list[str], blob: str,
-                    labels: dict[str, str] = LABELS) -> str:
-    """One section: its notes, its links, then its code if it has any.
-
-    Material gives the code's `<div class="highlight">` a copy button, which copies exactly that
-    block. literate.css places the button in a gutter beside the code and the links between
-    notes and code, so that neither ever covers code or notes.
-    """
-    anchor = html.escape(section.anchor)
-    permalink = (f'<a class="lit-permalink" href="#{anchor}" title="{html.escape(labels["permalink"])}" '
-                 f'aria-label="{html.escape(labels["permalink"])}">#</a>')
-    notes_div = f'<div class="lit-notes" markdown>\n\n{notes}\n\n</div>\n'
-    if not section.code:  # notes only
-        return (f'<div class="lit-section lit-notes-only" id="{anchor}" markdown>\n{notes_div}'
-                f'<div class="lit-links" data-search-exclude>{permalink}</div>\n</div>\n')
-    # The link covers the notes too: on GitHub the comments are part of the story.
-    first, last = section.first_line, section.code_lines[-1]
-    span = f"L{first}" if first == last else f"L{first}–{last}"
-    lines_link = (f'<a class="lit-lines" href="{html.escape(blob)}#L{first}-L{last}" '
-                  f'title="{html.escape(labels["lines"])}">{span}</a>')
-    # One span per line; CSS draws `data-line` before it, so numbers are shown but never copied.
-    code = "\n".join(f'<span class="lit-line" data-line="{number}">{highlighted[number - 1]}</span>'
-                     for number in section.code_lines)
-    return (f'<div class="lit-section" id="{anchor}" markdown>\n{notes_div}'
-            f'<div class="lit-links" data-search-exclude>{permalink}{lines_link}</div>\n'
-            # Material names a code block after the nearest id for its copy button, and uses it
-            # in a CSS selector, where the dots of `Block.forward` would break it: give the <pre>
-            # a plain id of its own.
-            f'<div class="lit-code"><div class="highlight"><pre id="L{section.code_lines[0]}"><code>{code}</code></pre></div></div>\n'
-            f'</div>\n')
-
-
-def _highlight(lines: list[str]) -> list[str]:
-    """HTML for each source line, highlighted as part of the whole file (strings span lines)."""
-    from pygments import highlight
-    from pygments.formatters import HtmlFormatter
-    from pygments.lexers import PythonLexer
-
-    text = "".join(line.rstrip("\r\n") + "\n" for line in lines)
-    # nowrap: no <pre> around it; the formatter closes and reopens spans at each newline.
-    out = highlight(text, PythonLexer(stripnl=False, ensurenl=True), HtmlFormatter(nowrap=True))
-    # Whitespace needs no span of its own: dropping them makes pages a tenth smaller.
-    out = re.sub(r'<span class="w">(\s*)</span>', r"\1", out)
-    result = out.split("\n")
-    if len(result) < len(lines):  # never expected; plain text beats misnumbered lines
-        result = [html.escape(line.rstrip("\r\n")) for line in lines]
-    return result
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m mkdocs_literate.splitter PATH.py", file=sys.stderr)
+        return 2
+    try:
+        module = split_file(argv[0])
+    except SourceError as error:  # one line that names the file and the place, no traceback
+        print(error, file=sys.stderr)
+        return 1
+    json.dump([s.as_json() for s in module.sections], sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python docs/hooks/literate.py PATH.py")
-    try:
-        module = split_file(sys.argv[1])
-    except SourceError as error:  # one line that names the file and the place, no traceback
-        sys.exit(str(error))
-    json.dump([s.as_json() for s in module.sections], sys.stdout, indent=2, ensure_ascii=False)
-    print()
+    sys.exit(main(sys.argv[1:]))

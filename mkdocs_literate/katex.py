@@ -17,7 +17,9 @@ import json
 import re
 from pathlib import Path
 
-KATEX_JS = Path(__file__).resolve().parent.parent / "assets" / "katex" / "katex.min.js"
+# The project's copy of KaTeX (the plugin's `katex` option, under docs_dir); its CSS and fonts
+# are served with the site, its script only runs here.
+KATEX_JS: list[Path] = []
 
 # What arithmatex (generic mode) writes: the TeX is HTML-escaped between \( \) or \[ \].
 _MATH = re.compile(r'<(span|div) class="arithmatex">\\([(\[])(.*?)\\[)\]]</\1>', re.S)
@@ -46,8 +48,12 @@ def _context():
     """One V8 context for the whole build: loading KaTeX takes ~0.2 s, a formula ~1 ms."""
     from py_mini_racer import MiniRacer
 
+    if not KATEX_JS:  # outside a build (the tests): the project's default place
+        from . import project
+
+        KATEX_JS.append(project.current().docs_dir / "assets" / "katex" / "katex.min.js")
     context = MiniRacer()
-    context.eval(KATEX_JS.read_text(encoding="utf-8"))
+    context.eval(KATEX_JS[0].read_text(encoding="utf-8"))
     context.eval(_RENDER)
     return context
 
