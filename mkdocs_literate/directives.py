@@ -170,14 +170,13 @@ def new_build() -> None:
     _cache.clear()
     _writers.clear()
     root = project.current().root
-    stale = [name for name, module in list(sys.modules.items())
-             if _project_file(getattr(module, "__file__", None), root)
-             and _loaded.get(name) != _mtime(module.__file__)]
-    if stale:
-        for name, module in list(sys.modules.items()):
-            if _project_file(getattr(module, "__file__", None), root):
-                del sys.modules[name]
-                _loaded.pop(name, None)
+    # The modules the writers brought in (recorded when they were imported), under this root
+    ours = [name for name in _loaded if name in sys.modules
+            and _project_file(getattr(sys.modules[name], "__file__", None), root)]
+    if any(_loaded[name] != _mtime(sys.modules[name].__file__) for name in ours):
+        for name in ours:
+            del sys.modules[name]
+            del _loaded[name]
         importlib.invalidate_caches()
 
 

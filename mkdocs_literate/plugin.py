@@ -70,7 +70,6 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         if str(here.root) not in sys.path:  # the project's modules, and a script beside mkdocs.yml
             sys.path.insert(0, str(here.root))
         katex.KATEX_JS[:] = [here.docs_dir / self.config.katex]
-        _options[:] = [self.config]
         # mkdocs-static-i18n builds the other editions from inside the first build: those are
         # the same build, and share its tables and pages.
         if not getattr(config.plugins.get("i18n"), "building", False):
@@ -91,7 +90,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         try:
             for page, source in here.chapters.items():
                 for lang in [notebooks.DEFAULT_LANGUAGE, *here.languages]:
-                    for name, content in _chapter_files(config, page, source, lang):
+                    for name, content in _chapter_files(config, page, source, lang, self.config.runnable):
                         files.append(translate.generated_page(config, name, content))
         except SourceError as error:  # `path:line:column: message`, and no traceback
             raise PluginError(str(error)) from None
@@ -148,7 +147,7 @@ _made: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
 _deferred: dict[str, str] = {}
 
 
-def _chapter_files(config, page: str, source: str, lang: str) -> list[tuple[str, str]]:
+def _chapter_files(config, page: str, source: str, lang: str, runnable: str = "") -> list[tuple[str, str]]:
     """The chapter's page in `lang` and, where it has one, its notebook: [(src_uri, content)]."""
     key = (page, source, lang)
     if key in _made:
@@ -157,7 +156,7 @@ def _chapter_files(config, page: str, source: str, lang: str) -> list[tuple[str,
     translated = lang != notebooks.DEFAULT_LANGUAGE
     translator = translate.translator(lang, source) if translated else (lambda notes: notes)
     made, links = [], {}
-    for name, code in _runnable_copies(source):
+    for name, code in _runnable_copies(source, runnable):
         stem = f"runnable/{Path(source).stem}.{name}"
         made.append((f"{stem}.{lang}.py" if translated else f"{stem}.py", code))
         links[name] = "../" * (page.count("/") + 1) + stem + ".py"  # from the page's folder
@@ -172,12 +171,12 @@ def _chapter_files(config, page: str, source: str, lang: str) -> list[tuple[str,
     return made
 
 
-def _runnable_copies(source: str) -> list[tuple[str, str]]:
-    """(name, runnable copy) of each definition of the chapter that has one (the plugin's `runnable`)."""
-    option = _options[0].runnable if _options else ""
-    if not option:
+def _runnable_copies(source: str, runnable: str) -> list[tuple[str, str]]:
+    """(name, runnable copy) of each definition of the chapter that has one, made by the file
+    `runnable` (the plugin's option; none if it is empty)."""
+    if not runnable:
         return []
-    module = _load_file(str(project.current().root / option))
+    module = _load_file(str(project.current().root / runnable))
     if _module_name(source) not in module.chapter_modules():  # a script, the experiment's plumbing
         return []
     return [(name, module.runnable_source(f"{_module_name(source)}.{name}")) for name in module.names(source)]
@@ -204,7 +203,6 @@ def _load_file(path: str):
 
 
 _loaded_files: dict = {}
-_options: list[LiterateConfig] = []  # the plugin's options, for the functions above
 
 
 def _chapter_notebook(config, page: str, source: str, lang: str, translator) -> str:

@@ -464,7 +464,9 @@ def test_the_build_stops_with_one_line_naming_the_file(tmp_path, monkeypatch):
     _made.clear()
     config = SimpleNamespace(repo_url="https://github.com/o/r", site_url="https://o.github.io/r/")
     with pytest.raises(PluginError) as caught:
-        LiteratePlugin().on_files([], config)
+        plugin = LiteratePlugin()
+        plugin.load_config({})  # the schema's defaults, as mkdocs.yml's `- literate` gives them
+        plugin.on_files([], config)
     assert str(caught.value) == f"{path}:2:7: invalid syntax"
 
 
