@@ -138,7 +138,11 @@ def test_switcher_follows_instant_navigation(open_page, base_url):  # noqa: F811
     page = open_page("ja/blocks/", 1280)
     page.locator('a.md-footer__link--next').click()  # instant navigation to the next chapter
     page.wait_for_url(base_url + "ja/shortcuts/")
-    page.locator('a.md-select__link[hreflang="zh"]').dispatch_event("click")
+    # The URL changes before Material swaps the content in and i18n.js repoints the links:
+    # wait for the link as a reader's eye would, then click it.
+    link = page.locator('a.md-select__link[hreflang="zh"]')
+    expect(link).to_have_attribute("href", base_url + "zh/shortcuts/")
+    link.dispatch_event("click")
     page.wait_for_url(base_url + "zh/shortcuts/")
     expect(page.locator("html")).to_have_attribute("lang", "zh")
 
