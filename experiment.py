@@ -8,13 +8,10 @@ description: Train the paper's CIFAR-10 ResNets and plain nets with the training
 
 This file trains the CIFAR-10 networks of Section 4.2 of
 [Deep Residual Learning for Image Recognition](https://arxiv.org/abs/1512.03385)
-(He et al., 2016): ResNet-20 … ResNet-1202, the plain nets without shortcuts, and the
-pre-activation ResNets of the follow-up paper. It reads top to bottom, in the order a
-training run needs things: the configuration, the data on the device (crop, flip,
-normalize), the model, the learning-rate schedule, one training step, evaluation, and the
-loop. The machinery around it (reading CIFAR-10's files safely, run folders and checkpoints,
-several processes, the progress bar, memory, the figures) is in the
-[appendix](experiments/index.md).
+(He et al., 2016), plain and residual, and the pre-activation ResNets of the follow-up
+paper, in the order a run needs things: the configuration, the data on the device, the
+model, the schedule, one training step, evaluation and the loop. The machinery around it is
+in the [appendix](experiments/index.md).
 
 ```
 python experiment.py --preset quick                  # ResNet-20 on a laptop's CPU, about ten minutes
@@ -34,31 +31,58 @@ python experiment.py --help                          # every flag
 | length | 5 epochs (1,950 iterations) | 50 epochs (4,850 iterations) | 64k iterations (≈ 164 epochs) |
 | learning rate | peak 0.2; linear warm-up over the first 15%, then linear decay to 0 | peak 0.4; linear warm-up over the first 10%, then linear decay to 0 | 0.1, divided by 10 at 32k and 48k iterations |
 | deep nets (≥ 110 layers) | as above | as above | 0.01 until the training error is below 80%, then 0.1 |
-| momentum | 0.9, Nesterov | 0.9, Nesterov | 0.9 |
+| momentum | 0.9, Nesterov | 0.9, Nesterov | 0.9 (Nesterov not stated) |
 | weight decay | 5e-4 | 5e-4 | 1e-4 |
 | label smoothing | 0.1 | 0.1 | none |
 | inputs | per-channel mean and standard deviation | per-channel mean and standard deviation | per-pixel mean subtracted |
 | augmentation | 4-pixel padding, random 32×32 crop, horizontal flip | the same | the same |
 | initialization | He et al. (2015) | the same | the same |
 
-The paper's ResNet-20 reaches 91.25% (its Table 6). The fast recipe is chosen, from published
-fast CIFAR-10 training, to reach that in far fewer iterations on a GPU; **it has not yet been
-verified on a GPU**. The [Results](results.md) page has every run kept in the repository,
-with its hardware and data, and what is still to be measured.
+The paper's ResNet-20 reaches 91.25% (its Table 6). The fast recipe aims at that in far fewer
+iterations; **it has not yet been verified on a GPU**. The [Results](results.md) page has
+every kept run, with its hardware and data.
 
-The quick recipe's ResNet-20, as this project ran it on a 2-core CPU with nothing else running,
-on the JPEG-compressed copy of CIFAR-10 that its machines train on (the Results page has the
-learning curve):
+??? note "Where the fast recipe comes from, and which choices are ours"
 
-<!-- md: labml_resnet.experiments.records.run_summary_markdown("fig6-quick-resnet20") -->
+    Batch 512, a peak learning rate of 0.4 reached by a linear warm-up and followed by a linear
+    decay to 0, Nesterov momentum 0.9 and weight decay 5e-4 are those of David Page's
+    [`dawn.py`](https://github.com/davidcpage/cifar10-fast/blob/f79e8b89bb2994b5caaaf7289c68903d15a37c2e/dawn.py)
+    (24 epochs, warm-up over the first 5), the code of his
+    [How to train your ResNet](https://www.myrtle.ai/2018/09/24/how_to_train_your_resnet/)
+    series. The schedule is of the one-cycle kind of
+    [Smith & Topin](https://arxiv.org/abs/1708.07120), and 0.1 is the label smoothing of
+    [Szegedy et al. (2016)](https://arxiv.org/abs/1512.00567). `dawn.py` trains another
+    network (a residual network of 9 weight layers), with Cutout augmentation and no label
+    smoothing: the settings are carried over to ResNet-20, without Cutout. Ours are the 50
+    epochs, the 10% warm-up, the label smoothing and the quick recipe.
+
+??? note "Nesterov momentum, which the paper does not mention"
+
+    The paper gives momentum 0.9 and does not say Nesterov; `--preset paper` assumes plain
+    momentum. Facebook's
+    [fb.resnet.torch](https://github.com/facebookarchive/fb.resnet.torch/blob/985e569d468d23baeef5b952954dcdf3c61c5e73/train.lua#L24)
+    sets `nesterov = true`, and the Torch code that the authors released for the
+    pre-activation paper is built on it
+    ([its README](https://github.com/KaimingHe/resnet-1k-layers/blob/fde7ee93c464d8312ca9b3df1c488cb245a9e2c1/README.md),
+    which also says that the pre-activation paper's experiments ran in Caffe). For the first
+    paper, the authors'
+    [deep-residual-networks README](https://github.com/KaimingHe/deep-residual-networks) says
+    "We use Caffe's implementation of SGD with momentum: `v := momentum*v + lr*g`", plain
+    momentum. `--nesterov` gives Nesterov's.
+
+??? note "What the quick recipe's ResNet-20 measured on a 2-core CPU"
+
+    This project ran it alone on a 2-core CPU, on the JPEG-compressed copy of CIFAR-10 that
+    its machines train on:
+
+    <!-- md: labml_resnet.experiments.records.run_summary_markdown("fig6-quick-resnet20") -->
 """
 
 import math
 import re
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
-from functools import partial
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -69,16 +93,15 @@ from torch import nn
 
 import labml_resnet
 from labml_resnet.experiments import cifar10, display, memory, runs
-from labml_resnet.experiments.flags import check_values, flag, make_parser
-from labml_resnet.experiments.world import World, check_device, join_world
+from labml_resnet.experiments.flags import fit_to_length, flag, parse_command_line
+from labml_resnet.experiments.world import World, join_world
 
 
 #
 # ## Configuration
 #
-# Every setting is a field; the command-line flags are made from these fields, and `--help`
-# shows their help. The defaults are the fast recipe; a preset replaces some of them (`PRESETS`
-# below), and flags given on the command line replace both.
+# Every setting is a field, and a flag with its help. The defaults are the fast recipe; a
+# preset replaces some of them, and the flags given replace both.
 @dataclass
 class Config:
     model: str = flag("resnet20", "a CIFAR net: resnet20…1202, plain20…110, preact_resnet20…1001")
@@ -156,9 +179,8 @@ def make_config(given: dict, saved: dict | None = None) -> Config:
         return Config(**{**values, "milestones": tuple(values["milestones"])})
     values = {**asdict(Config()), **PRESETS[given.get("preset", "fast")]}
     # "we use 0.01 to warm up the training until the training error is below 80% (about 400
-    # iterations), and then go back to 0.1" — said of ResNet-110, used for 110 layers and more.
-    # (The pre-activation paper warms up "for all CIFAR experiments", for 400 iterations;
-    # `--warmup-lr 0.01` gives any net this recipe's version of it.)
+    # iterations), and then go back to 0.1" — said of ResNet-110, used for 110 layers and more
+    # (`--warmup-lr 0.01` gives it to any net)
     if given.get("preset") == "paper" and depth(given.get("model", "resnet20")) >= 110:
         values["warmup_lr"] = 0.01
     # An explicit `--epochs` wins over a preset's iteration count
@@ -172,15 +194,14 @@ def make_config(given: dict, saved: dict | None = None) -> Config:
 # ## CIFAR-10 on the device
 #
 # The appendix [The CIFAR-10 files](experiments/cifar10.md) reads the images from disk
-# (`uint8` `[N, 3, 32, 32]`). From here on, everything happens to tensors on the device: the
-# 50,000 training images are 154 MB as bytes (240 MB padded for cropping), so all of them live there, and each step gathers its batch
-# with one indexing operation. No `DataLoader`, no worker process, no per-image Python
-# (`benchmarks/data_pipeline.py` compares this with torchvision's pipeline).
+# (`uint8` `[N, 3, 32, 32]`). The 50,000 training images are 154 MB as bytes (240 MB padded),
+# so all of them live on the device, and each step gathers its batch with one indexing
+# operation: no `DataLoader`, no worker process (`benchmarks/data_pipeline.py` compares this
+# with torchvision's pipeline).
 #
 # The paper's augmentation: "4 pixels are padded on each side, and a 32×32 crop is randomly
-# sampled from the padded image or its horizontal flip". We pad every training image once,
-# when it is moved to the device; each epoch, one indexing operation draws a crop and a flip
-# for every image.
+# sampled from the padded image or its horizontal flip". We pad every training image once;
+# each epoch, one indexing operation draws a crop and a flip for every image.
 def pad(images: torch.Tensor, padding: int = 4) -> torch.Tensor:
     r"""`[N, 3, 32, 32]` → `[N, 3, 40, 40]`, black borders, as `RandomCrop(32, padding=4)` pads."""
     return F.pad(images, (padding, padding, padding, padding))
@@ -189,7 +210,7 @@ def pad(images: torch.Tensor, padding: int = 4) -> torch.Tensor:
 def crop_and_flip(padded: torch.Tensor, generator: torch.Generator, size: int = 32) -> torch.Tensor:
     r"""
     A random `size`×`size` crop of every image in `padded` (`[N, C, H, W]`), each mirrored
-    with probability 1/2, drawn with `generator`. Returns `[N, C, size, size]`, on `padded`'s device.
+    with probability 1/2. Returns `[N, C, size, size]`.
     """
     n, channels, height, width = padded.shape
     device = padded.device
@@ -209,9 +230,8 @@ def crop_and_flip(padded: torch.Tensor, generator: torch.Generator, size: int = 
 
 def normalization(train_images: np.ndarray, how: str) -> tuple[torch.Tensor, torch.Tensor]:
     r"""
-    The mean and standard deviation that `to_input` uses, from the training images
-    (`uint8` `[N, 3, 32, 32]`), in units of the $[0, 1]$ pixel range. `"channel"`: one mean and
-    standard deviation per colour, `[1, 3, 1, 1]`. `"pixel"`: the paper's "per-pixel mean
+    The mean and standard deviation of the training images, in units of the $[0, 1]$ pixel
+    range. `"channel"`: one per colour, `[1, 3, 1, 1]`. `"pixel"`: the paper's "per-pixel mean
     subtracted", a mean image `[1, 3, 32, 32]` and no scaling.
     """
     if how == "channel":
@@ -226,8 +246,8 @@ def normalization(train_images: np.ndarray, how: str) -> tuple[torch.Tensor, tor
 def to_input(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor,
              channels_last: bool = True) -> torch.Tensor:
     r"""
-    `uint8` `[B, 3, 32, 32]` → the normalized `float32` batch the network reads; in channels-last
-    memory order (`[B, H, W, C]` in memory, `[B, C, H, W]` in shape) if asked.
+    `uint8` `[B, 3, 32, 32]` → the normalized `float32` batch, in channels-last memory order
+    (`[B, H, W, C]` in memory) if asked.
     """
     x = (images.float() / 255 - mean) / std
     return x.contiguous(memory_format=torch.channels_last if channels_last else
@@ -239,8 +259,8 @@ class DeviceData:
     r"""
     ## The data on the device
 
-    Everything training and evaluation read, already on the device: the padded training
-    images, the test (and validation) images, all as `uint8`, the labels, and the normalization.
+    Everything training and evaluation read, on the device: images as `uint8`, labels, and the
+    normalization.
     """
     train_padded: torch.Tensor  # [N, 3, 40, 40] uint8
     train_labels: torch.Tensor  # [N] int64
@@ -262,10 +282,8 @@ class DeviceData:
 
 def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
     r"""
-    The random numbers of epoch `epoch` (its crops, flips and order) come from a generator
-    seeded with `seed` and `epoch` only. A run resumed at an epoch boundary therefore draws
-    exactly what the uninterrupted run drew, and every process of a distributed run draws the
-    same order, of which each takes its own share.
+    Epoch `epoch`'s crops, flips and order, from `seed` and `epoch` only: a resumed run draws
+    what the uninterrupted run drew, and every process draws the same order.
     """
     return torch.Generator(device=device).manual_seed(seed * 1_000_003 + epoch)
 
@@ -273,8 +291,8 @@ def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Genera
 #
 # ## Model
 #
-# Any CIFAR builder of the package, with 10 classes, initialized as in the paper. A plain net
-# has no shortcuts to choose, so options that a builder does not take are refused.
+# Any CIFAR builder of the package, with 10 classes, initialized as in the paper; options that
+# a builder does not take (a plain net has no shortcuts) are refused.
 def make_model(config: Config) -> nn.Module:
     options = dict(num_classes=10)
     if config.shortcut != "default":
@@ -319,34 +337,6 @@ def learning_rate(config: Config, step: int, total_steps: int, warmed_up: bool) 
     return config.lr * (total_steps - step) / max(1, total_steps - warmup_steps)
 
 
-# **A short run still learns.** The fast recipe's batch of 512 leaves a one-epoch run 97
-# iterations, too few to warm up to 0.4 and come down again. A one-cycle run of fewer than
-# `MIN_STEPS` iterations therefore halves its batch and its peak learning rate together (the
-# linear scaling rule of [Goyal et al. 2017](https://arxiv.org/abs/1706.02677)) until the run
-# has `MIN_STEPS` iterations or the batch is `MIN_BATCH`, and says so; `--batch-size` or `--lr`
-# keep yours.
-MIN_STEPS, MIN_BATCH = 300, 32
-
-
-def fit_to_length(config: Config, n_train: int, given: set[str]) -> tuple[Config, str]:
-    r"""The configuration for a run on `n_train` images, and what changed, in words."""
-    def total(c: Config) -> int:
-        return c.steps or c.epochs * (n_train // c.batch_size)
-
-    if config.schedule != "onecycle" or config.steps or given & {"batch_size", "lr"}:
-        return config, ""
-    fitted = config
-    while total(fitted) < MIN_STEPS and fitted.batch_size // 2 >= MIN_BATCH:
-        fitted = replace(fitted, batch_size=fitted.batch_size // 2, lr=fitted.lr / 2)
-    if fitted == config:
-        return config, ""
-    return fitted, (f"A run of {display.plural(total(config), 'iteration')} is too short for batch "
-                    f"{config.batch_size}: it trains with batch {fitted.batch_size} and peak "
-                    f"learning rate {fitted.lr:g} instead ({display.plural(total(fitted), 'iteration')};"
-                    f" the same images, the learning rate scaled with the batch). Give --batch-size "
-                    f"or --lr to keep yours.")
-
-
 #
 # ## One training step
 #
@@ -375,16 +365,20 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tens
 # Every training image once, in a fresh crop, flip and order. Each process takes its own slice
 # of every batch. The loss and accuracy are summed on the device and read only every
 # `log_every` iterations (a read waits for the GPU); the progress bar moves at every iteration
-# and shows the last window's loss at each read. After Ctrl-C the epoch stops at the end of its
-# step, with its sums so far in `progress` for the checkpoint; a resumed run redraws the epoch's
-# crops, flips and order from the same generator and goes on from the step after it.
+# and shows the last window's loss at each read.
+#
+#     ??? note "Ctrl-C within an epoch, and resuming it"
+#
+#         After Ctrl-C the epoch stops at the end of its step, with its sums so far in
+#         `progress.unfinished` for the checkpoint (the appendix
+#         [Run folders and checkpoints](experiments/runs.md)); a resumed run redraws the epoch's
+#         crops, flips and order from the same generator and goes on from the step after it.
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: DeviceData,
                 config: Config, progress: runs.Progress, total_steps: int, world: World,
                 stop: runs.StopRequest) -> dict:
     r"""
-    Train for one epoch, or until `total_steps`. Returns the epoch's mean training loss and
-    error, its images and seconds, and the last learning rate. Raises `FloatingPointError` if
-    the loss stops being finite, and `runs.Stopped` where it stopped after Ctrl-C.
+    Train for one epoch, or until `total_steps`; returns the epoch's mean loss and error, its
+    images, seconds and last learning rate. A loss that is not finite raises `FloatingPointError`.
     """
     model.train()
     device, bf16 = world.device, uses_bf16(config.precision, world.device)
@@ -394,10 +388,8 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Device
     steps_per_epoch = len(images) // config.batch_size
     n_steps = min(steps_per_epoch, total_steps - progress.epoch * steps_per_epoch)
     per_process = config.batch_size // world.size
-    # The sums since the epoch began, and since the last read; a stopped epoch's are in `progress`
-    so_far = progress.unfinished or dict(steps=0, loss=0.0, correct=0.0, images=0, window=[0.0, 0.0],
-                                         seconds=0.0, lr=0.0)
-    progress.unfinished = {}
+    # The sums since the epoch began, and since the last read (a stopped epoch's, when resuming)
+    so_far = runs.epoch_so_far(progress)
     window = torch.tensor(so_far["window"], device=device)  # loss sum, correct, since the last read
     totals = {name: so_far[name] for name in ("loss", "correct", "images")}
     lr = so_far["lr"]
@@ -432,12 +424,9 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Device
                 totals[name] += value
             left = (total_steps - progress.step) * config.batch_size  # images still to train on
             bar.show(i + 1, loss_sum / seen, correct / seen, left)
-        # Ctrl-C: keep what this epoch has summed so far, for the checkpoint, and stop here
-        if stop.agreed(world, reading):
-            progress.unfinished = dict(steps=i + 1, steps_per_epoch=steps_per_epoch, **totals,
-                                       window=window.tolist(), seconds=bar.seconds(), lr=lr)
-            bar.close()
-            raise runs.Stopped
+        # Ctrl-C: stop here, with what this epoch has summed so far, for the checkpoint
+        stop.stop_if_asked(world, reading, progress, bar, dict(
+            steps=i + 1, steps_per_epoch=steps_per_epoch, **totals, window=window.tolist(), lr=lr))
     bar.close()
     return dict(loss=totals["loss"] / totals["images"], images=totals["images"],
                 error=1 - totals["correct"] / totals["images"], seconds=bar.seconds(), lr=lr)
@@ -446,8 +435,8 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, data: Device
 #
 # ## Evaluation
 #
-# The paper evaluates "the single view of the original 32×32 image"; so do we. Each process
-# evaluates every `world.size`-th image, and the sums are added over the processes.
+# The paper evaluates "the single view of the original 32×32 image"; so do we, each process on
+# every `world.size`-th image.
 @torch.no_grad()
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, data: DeviceData,
              config: Config, world: World) -> tuple[float, float]:
@@ -473,8 +462,8 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, data:
 # evaluation, a line of metrics and a checkpoint.
 def train(config: Config, given: frozenset = frozenset()) -> dict:
     r"""
-    Train as `config` says; returns the last line of metrics. `given`: the flags the user set.
-    From here on, Ctrl-C stops the run at the end of a step and keeps it (`runs.StopRequest`).
+    Train as `config` says (`given`: the flags set); returns the last line of metrics. From
+    here on, Ctrl-C stops the run after a step and keeps it (`runs.StopRequest`).
     """
     with runs.StopRequest() as stop, join_world(config.device) as world:
         return train_in_world(config, world, set(given), stop)
@@ -482,28 +471,19 @@ def train(config: Config, given: frozenset = frozenset()) -> dict:
 
 def train_in_world(config: Config, world: World, given: set[str], stop: runs.StopRequest) -> dict:
     device = world.device
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     torch.manual_seed(config.seed)
     # Data: the first process downloads it if needed, then every process reads it from disk
-    if world.is_main:
-        cifar10.find_cifar10(Path(config.data_dir), config.download)
-    world.barrier()
-    arrays = cifar10.load_cifar10(Path(config.data_dir), config.download, config.validation,
-                                  config.limit_train, config.limit_test)
+    arrays = cifar10.load_everywhere(world, config.data_dir, config.download, config.validation,
+                                     config.limit_train, config.limit_test)
     data = DeviceData.create(arrays, config.normalize, device)
     n_train = len(data.train_labels)
+    # A one-cycle run too short to warm up and come down again trains with a smaller batch
+    # and learning rate, and says so ([Flags from a dataclass](experiments/flags.md))
     if not config.resume:
         config, changed = fit_to_length(config, n_train, given)
         if changed and world.is_main:
             print(changed)
-    if config.batch_size > n_train:
-        raise SystemExit(f"--batch-size {config.batch_size} is larger than the {n_train:,} "
-                         f"training images; use a smaller batch")
-    if config.batch_size % world.size:
-        raise SystemExit(f"--batch-size {config.batch_size} does not split over {world.size} "
-                         f"processes")
+    world.check_batch(config.batch_size, n_train)
     steps_per_epoch = n_train // config.batch_size
     total_steps = config.steps or config.epochs * steps_per_epoch
     n_epochs = math.ceil(total_steps / steps_per_epoch)
@@ -519,43 +499,22 @@ def train_in_world(config: Config, world: World, given: set[str], stop: runs.Sto
     if world.is_main:
         print(display.start_line(config, net, device, world.size, n_epochs, total_steps, n_train,
                                  folder, progress))
-    # No GPU, and the recipe meant for one: time a few steps on a copy of the network, and say
-    # how long this run will take here, and how long `--preset quick` would
+    # No GPU, and the recipe meant for one: say how long this run, and `--preset quick`, would
+    # take here
     if device.type == "cpu" and config.preset == "fast" and not config.resume and world.size == 1:
-        batch = slice(0, config.batch_size)
-        seconds = memory.seconds_per_image(
-            net, partial(make_optimizer, config=config),
-            partial(train_step, label_smoothing=config.label_smoothing,
-                    bf16=uses_bf16(config.precision, device)),
-            to_input(data.train_padded[batch, :, 4:36, 4:36], data.mean, data.std,
-                     config.channels_last),  # the first images, uncropped: no random numbers drawn
-            data.train_labels[batch],
-            to_input(data.test_images[batch], data.mean, data.std, config.channels_last))
-        quick = make_config({"preset": "quick", "model": config.model})
-        print(display.cpu_estimate(seconds, config, quick, n_train, len(data.test_labels)))
+        print(memory.how_long_on_cpu(sys.modules[__name__], net, config, data))
     # Wrap the network for several processes, and compile it if asked
-    model = net
-    if world.size > 1:
-        ids = [device.index] if device.type == "cuda" else None
-        model = nn.parallel.DistributedDataParallel(net, device_ids=ids)
-    if config.compile:
-        model = torch.compile(model)
+    model = world.wrap(net, config.compile)
     while progress.epoch < n_epochs:
         epoch_start = time.perf_counter()
-        try:
+        # Ctrl-C, or a loss that is no longer finite, ends the run here, with a checkpoint
+        with stop.guard(folder, net, optimizer, progress, asdict(config), world, epoch_start):
             result = train_epoch(model, optimizer, data, config, progress, total_steps, world, stop)
             test_loss, test_error = evaluate(model, data.test_images, data.test_labels, data,
                                              config, world)
             if not math.isfinite(test_loss):
                 raise FloatingPointError(f"the test loss became {test_loss} after epoch "
                                          f"{progress.epoch + 1}")
-        except FloatingPointError as error:
-            raise SystemExit(display.stopped_message(error, folder, progress.epoch, config.lr)) \
-                from None
-        except runs.Stopped:
-            # Ctrl-C: the checkpoint at this step, one line that says how to continue, and exit
-            progress.seconds += time.perf_counter() - epoch_start
-            stop.finish(folder, net, optimizer, progress, asdict(config), world)
         row = dict(epoch=progress.epoch + 1, step=progress.step, lr=result["lr"],
                    train_loss=result["loss"], train_error=result["error"], test_loss=test_loss,
                    test_error=test_error)
@@ -579,9 +538,9 @@ def train_in_world(config: Config, world: World, given: set[str], stop: runs.Sto
 #
 # ## Command line
 #
-# `python experiment.py [flags]` trains; `python experiment.py plot RUN …` draws runs (the
-# appendix [The plot](experiments/plot.md)), and `python experiment.py reproduce fig6 …`
-# remakes the degradation experiment ([Reproducing the figures](experiments/reproduce.md)).
+# `python experiment.py [flags]` trains ([flags](experiments/flags.md)); `plot RUN …` draws
+# runs ([The plot](experiments/plot.md)); `reproduce fig6 …` remakes the degradation
+# experiment ([Reproducing the figures](experiments/reproduce.md)).
 def main(argv: list[str] | None = None) -> dict | Path:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["plot"]:
@@ -590,34 +549,8 @@ def main(argv: list[str] | None = None) -> dict | Path:
     if argv[:1] == ["reproduce"]:
         from labml_resnet.experiments import reproduce
         return reproduce.main(argv[1:], lesson=sys.modules[__name__])  # this file trains the nets
-    parser = make_parser(Config, choices=dict(model=list(labml_resnet.CIFAR_BUILDERS)),
-                         prog="experiment.py",
-                         description="Train a ResNet of He et al. (2016) on CIFAR-10.",
-                         epilog="python experiment.py plot RUN [RUN ...] -o FIG.png draws "
-                                "training and test error against iterations, as in the paper's "
-                                "Fig. 6; python experiment.py reproduce fig6 --help remakes it.")
-    flags = vars(parser.parse_args(argv))
-    given = {name: value for name, value in flags.items() if value is not None}
-    saved = None
-    if given.get("resume"):
-        saved, _ = runs.read_config(runs.find_run_folder(given["resume"]), Config)
-    config = make_config(given, saved)
-    problems = check_config(config)
-    if problems:
-        parser.error("\n  ".join(problems))
-    return train(config, frozenset(given))
-
-
-def check_config(config: Config) -> list[str]:
-    r"""Everything wrong with `config`, as messages that name the flag."""
-    problems = check_values(config) + check_device(config.device)
-    if config.model not in labml_resnet.CIFAR_BUILDERS:
-        problems.append(f"--model {config.model!r} is not a CIFAR model; "
-                        f"choose from {', '.join(labml_resnet.CIFAR_BUILDERS)}")
-    milestones = list(config.milestones)
-    if not all(0 < m <= 1 for m in milestones) or milestones != sorted(milestones):
-        problems.append(f"--milestones must be increasing fractions in (0, 1], not {milestones}")
-    return problems
+    config, given = parse_command_line(argv, Config, make_config)
+    return train(config, given)
 
 
 if __name__ == "__main__":
@@ -676,19 +609,4 @@ if __name__ == "__main__":
 #         standard deviation, which the convolution mixes and batch norm cannot undo, and
 #         `pixel` subtracts a different mean at every position. Run both with two seeds each to
 #         see whether the difference exceeds the spread.
-#
-# 5. **Exact resumption.** Kill a run with `kill -9` and `--resume` it: on the CPU its
-#    `metrics.jsonl` ends exactly as an uninterrupted run's (apart from the times). Which parts
-#    of the code make that true? *Hint:* `epoch_generator` and the checkpoint appendix.
-#
-#     ??? success "Answer"
-#
-#         Three things. The checkpoint is written to a temporary file and renamed, so it is
-#         whole; it holds the model, the optimizer's momentum buffers, `Progress` and the random
-#         state. Each epoch's crops, flips and order come from `epoch_generator(seed, epoch)`, so a
-#         resumed epoch draws exactly what it would have drawn. And a resumed run starts where its
-#         checkpoint was written: after `kill -9`, at the end of an epoch (the metrics lines of an
-#         epoch that had not reached its checkpoint are dropped); after Ctrl-C, at the step where it
-#         stopped, with that epoch's sums so far (`Progress.unfinished`). `tests/test_experiment.py`
-#         kills a run, `tests/test_interrupt.py` stops runs with Ctrl-C, and both check the metrics.
 #

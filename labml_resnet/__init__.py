@@ -61,35 +61,34 @@ $$y = \mathcal{F}(x, \{W_i\}) + W_s x$$
 
 <!-- figure: residual-block -->
 
-## Does ResNet solve vanishing gradients?
+## Why the shortcut helps
 
-Not according to the paper. It names vanishing and exploding gradients as a problem that "has
-been largely addressed by normalized initialization [23, 9, 37, 13] and intermediate
-normalization layers [16], which enable networks with tens of layers to start converging"
-(Sec. 1), and it argues that vanishing gradients are unlikely to be the cause of degradation:
-"We argue that this optimization difficulty is unlikely to be caused by vanishing gradients.
-These plain networks are trained with BN [16], which ensures forward propagated signals to have
-non-zero variances. We also verify that the backward propagated gradients exhibit healthy
-norms with BN. So neither forward nor backward signals vanish." (Sec. 4.1, about its ImageNet plain-18 and plain-34).
-It conjectures instead "that the deep plain nets may have exponentially low convergence
-rates". What the paper claims for residual learning is easier *optimization*, measured by
-training error.
+Two arguments, one about the functions a network can reach and one about the gradient; then
+what the paper does *not* claim.
 
-An argument about gradients does exist for shortcuts (the next section), but the careful
-version is the follow-up paper's, in the pre-activation chapter. Here is what the gradient
-looks like at initialization, on one batch of random images, for the paper's CIFAR-10 plain
-and residual networks at three depths (the pre-activation chapter explains the measurement):
+### Deeper can only help if it contains the shallower
 
-<!-- md: labml_resnet.preact.gradient_flow_markdown([20, 56, 110]) -->
+The paper's construction argument can be put in terms of sets of functions, as d2l.ai's
+ResNet chapter does in its section
+[Function Classes](https://d2l.ai/chapter_convolutional-modern/resnet.html). Take all the
+functions a 20-layer network can compute, over all its weights, and the function $f^*$ we
+want. Training can at best find the member of that set closest to $f^*$. A bigger set is sure
+to have a member at least as close only if it *contains* the smaller set; a bigger set that
+does not contain it can have its best member farther from $f^*$.
 
-No row vanishes: the plain networks' first layers get *more* gradient than their classifiers.
-At 56 and 110 layers, depths beyond the 18 and 34 of the paper's sentence, it is thousands of
-times more, then over ten million times: at initialization, the first-layer gradient of these deep plain
-networks with batch norm *explodes*, which the paper does not discuss (this is one batch of
-random images, not a training run). The residual networks keep both ends within a factor of
-ten. `tests/test_preact.py` checks these statements.
+A residual block makes the containment easy to reach. With $\mathcal{F} = 0$ it is the
+identity, exactly: its input is a ReLU's output, and $\sigma(0 + x) = x$ for $x \ge 0$. And
+$\mathcal{F} = 0$ takes nothing more than a zero scale and shift in its last batch norm. So
+ResNet-32 can compute anything ResNet-20 can (exercise 1 does it). A plain network contains
+its shallower version too, in principle ("the solution space of the 18-layer plain network is
+a subspace of that of the 34-layer one", Sec. 4.1), but its extra layers would have to *learn*
+the identity through convolutions, batch norms and ReLUs: "The degradation problem suggests
+that the solvers might have difficulties in approximating identity mappings by multiple
+nonlinear layers" (Sec. 3.1). With residual learning, "if identity mappings are optimal,
+the solvers may simply drive the weights of the multiple nonlinear layers toward zero to
+approach identity mappings" (Sec. 3.1).
 
-## The gradient through one block
+### The gradient through one block
 
 Take a block without a ReLU after the addition, $y = x + \mathcal{F}(x)$. Its Jacobian is
 
@@ -118,27 +117,21 @@ non-negative due to the previous ReLU, so $y_l$ is below zero only when the magn
 $\mathcal{F}$ is very negative"). `tests/test_blocks.py` computes a block's Jacobian with
 autograd and checks this formula.
 
-## Deeper can only help if it contains the shallower
+### Does ResNet solve vanishing gradients?
 
-The paper's construction argument can be put in terms of sets of functions, as d2l.ai's
-ResNet chapter does in its section
-[Function Classes](https://d2l.ai/chapter_convolutional-modern/resnet.html). Take all the
-functions a 20-layer network can compute, over all its weights, and the function $f^*$ we
-want. Training can at best find the member of that set closest to $f^*$. A bigger set is sure
-to have a member at least as close only if it *contains* the smaller set; a bigger set that
-does not contain it can have its best member farther from $f^*$.
-
-A residual block makes the containment easy to reach. With $\mathcal{F} = 0$ it is the
-identity, exactly: its input is a ReLU's output, and $\sigma(0 + x) = x$ for $x \ge 0$. And
-$\mathcal{F} = 0$ takes nothing more than a zero scale and shift in its last batch norm. So
-ResNet-32 can compute anything ResNet-20 can (exercise 1 does it). A plain network contains
-its shallower version too, in principle ("the solution space of the 18-layer plain network is
-a subspace of that of the 34-layer one", Sec. 4.1), but its extra layers would have to *learn*
-the identity through convolutions, batch norms and ReLUs: "The degradation problem suggests
-that the solvers might have difficulties in approximating identity mappings by multiple
-nonlinear layers" (Sec. 3.1). With residual learning, "if identity mappings are optimal,
-the solvers may simply drive the weights of the multiple nonlinear layers toward zero to
-approach identity mappings" (Sec. 3.1).
+Not according to the paper. It names vanishing and exploding gradients as a problem that "has
+been largely addressed by normalized initialization [23, 9, 37, 13] and intermediate
+normalization layers [16], which enable networks with tens of layers to start converging"
+(Sec. 1), and it argues that vanishing gradients are unlikely to be the cause of degradation:
+"These plain networks are trained with BN [16], which ensures forward propagated signals to have
+non-zero variances. We also verify that the backward propagated gradients exhibit healthy
+norms with BN. So neither forward nor backward signals vanish." (Sec. 4.1, about its ImageNet
+plain-18 and plain-34). It conjectures instead "that the deep plain nets may have exponentially
+low convergence rates". What the paper claims for residual learning is easier *optimization*,
+measured by training error. The [pre-activation chapter](preact.md#gradient_norms) makes the
+gradient argument above exact, as the follow-up paper does, and measures the gradient that
+reaches the first layer of plain and residual nets: in none of them does it vanish, and in
+the deep plain nets it explodes instead.
 
 ## Won't it collapse into a shallow network plus identities?
 
@@ -159,8 +152,26 @@ Our four nets of the previous figure, measured the same way on the 10,000 test i
 
 As in the paper, the ResNets' responses are the smaller ones at each depth (sorted by size,
 right, at every rank but one), and ResNet-56's are smaller on average than ResNet-20's (the
-means are in the figure's text alternative). After only five epochs plain-56 has barely
-trained, so its curve is that of a net still failing to learn, not of a trained plain net.
+means are in the figure's text alternative). After only five epochs plain-56 is far behind
+the others (its test error is on the [Results](results.md) page), so its curve is that of a net
+still failing to learn, not of a trained plain net.
+
+A second measurement asks the same question another way. [Veit, Wilber and Belongie
+(2016)](https://arxiv.org/abs/1605.06431) delete one block of a trained ResNet at test time,
+keeping only its shortcut. If the net had collapsed into a few working blocks plus identities,
+deleting any other block would cost nothing and deleting one of the few would break it. Our
+kept 56-layer nets, one block deleted at a time (the [Results](results.md#deleting-one-block-veit-et-als-lesion-study)
+page says how, and how a plain block is "deleted"):
+
+<!-- md: labml_resnet.experiments.records.lesion_svg(["fig6-quick-resnet56", "fig6-quick-plain56"], ["ResNet-56", "plain-56"], "Test error with one block deleted, quick recipe, JPEG copy of CIFAR-10") -->
+
+Without any one of its 27 blocks, ResNet-56 gets between 18.6% and 35.2% of the test images
+wrong (18.0% whole); without any one block, plain-56 gets between 77.3% and 94.0% wrong
+(guessing gets 90% wrong). Every residual block contributes and none is indispensable: the blocks
+after a deleted one still receive its input, which is most of what they were trained on. What
+this cannot show: these nets trained for five epochs with one seed, plain-56 is far behind
+before anything is deleted, and a block that can be deleted is not thereby useless to the
+trained net.
 
 Closer to zero, then, not zero: each block makes a small correction to the signal it is
 given, and the corrections add up. Depth still pays: on CIFAR-10 the ResNets "demonstrate
@@ -179,8 +190,10 @@ this is because of overfitting."
    it in coursework.
 5. **Pre-activation ResNets**: the follow-up paper: why identity shortcuts matter, and the
    gradient measured.
-6. **Shapes and costs**: the output-size formula, shape traces, parameter and FLOP tables.
-7. **The CIFAR-10 experiment**: `experiment.py`, which trains these networks.
+6. **ResNeXt and wide ResNets**: what came after the paper: grouped convolutions and wider
+   bottlenecks, with builders equal to torchvision's.
+7. **Shapes and costs**: the output-size formula, shape traces, parameter and FLOP tables.
+8. **The CIFAR-10 experiment**: `experiment.py`, which trains these networks.
 
 The blocks come before the shortcut options: a block with the identity shortcut is the whole
 idea, and options A and B differ only in the two to four blocks of a network that change
@@ -219,6 +232,7 @@ from labml_resnet.resnet import (ResNet, plain18, plain20, plain32, plain34, pla
                                  resnet101, resnet110, resnet152, resnet1202)
 from labml_resnet.shapes import conv_output_size, count_macs, count_parameters, shape_trace, stage_sizes
 from labml_resnet.shortcuts import ProjectionShortcut, ZeroPadShortcut, make_shortcut
+from labml_resnet.variants import resnext50_32x4d, resnext101_32x8d, wide_resnet50_2, wide_resnet101_2
 
 # The builders by name: what `experiment.py --model` and the tests choose from
 IMAGENET_BUILDERS = {

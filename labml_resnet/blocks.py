@@ -72,15 +72,40 @@ from labml_resnet.shortcuts import make_shortcut
 # mean, so a convolution bias would be cancelled straight away: `bias=False`, as in
 # torchvision's helpers of the same names. (labml-nn keeps the biases; they cost parameters and
 # do nothing.)
-def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
+#
+# ??? note "`nn.Conv2d`'s other arguments, and `nn.Linear`"
+#
+#     **`groups`** splits the channels into $g$ groups that do not see each other: output
+#     channels $j \cdot C_{out}/g$ to $(j + 1) \cdot C_{out}/g - 1$ are computed from input
+#     channels $j \cdot C_{in}/g$ to $(j + 1) \cdot C_{in}/g - 1$ only. The weight has shape
+#     `[C_out, C_in / groups, k, k]`, so parameters and multiply-adds are divided by $g$;
+#     `groups=C_in` (with `C_out = C_in`) gives each channel its own filter, a *depthwise*
+#     convolution. The paper's ResNets use `groups=1`; ResNeXt uses 32, and the chapter
+#     [ResNeXt and wide ResNets](variants.md) measures what it saves.
+#
+#     **`dilation`** $d$ spaces the $k$ taps of the kernel $d$ pixels apart. A $3 \times 3$
+#     convolution with $d = 2$ reads 9 pixels spread over a $5 \times 5$ window: it sees
+#     farther with the same 9 weights and the same multiply-adds per output, but skips the
+#     pixels in between. The output-size formula only needs the span, $d(k - 1) + 1$. The
+#     paper's ResNets use $d = 1$; torchvision's `ResNet` takes
+#     `replace_stride_with_dilation` to trade a stage's stride 2 for dilation, for dense
+#     prediction (bottleneck networks only: its `BasicBlock` refuses a dilation above 1).
+#
+#     **`nn.Linear(in_features, out_features)`** computes $y = x A^T + b$ (PyTorch's
+#     documentation): its `weight` $A$ has shape `[out_features, in_features]`, so the `fc`
+#     of ResNet-18 has a `[1000, 512]` weight, and a batch `[B, 512]` gives `[B, 1000]`.
+#     It is a $1 \times 1$ convolution on a $1 \times 1$ map.
+def conv3x3(in_channels: int, out_channels: int, stride: int = 1, groups: int = 1) -> nn.Conv2d:
     # padding 1 keeps $H \times W$ at stride 1; at stride 2 a side $n$ becomes $\lceil n / 2 \rceil$
-    # (the output-size formula is in the shapes chapter)
-    return nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False)
+    # (the output-size formula is in the shapes chapter). `groups` is 1 except in ResNeXt
+    return nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1, groups=groups,
+                     bias=False)
 
 
 def conv1x1(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
     # A 1×1 convolution mixes channels at each pixel; with stride 2 it also keeps every other pixel
     return nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False)
+
 
 
 class BasicBlock(nn.Module):
@@ -157,20 +182,32 @@ class Bottleneck(nn.Module):
     at 256 channels has $2 \cdot 9 \cdot 256^2 \approx 1.2\text{M}$.
 
     **Where the stride goes.** The paper downsamples "by conv3_1, conv4_1, and conv5_1 with a
-    stride of 2", and in a bottleneck block the first layer is the $1 \times 1$: so the paper's
+    stride of 2", and in a bottleneck block the first layer is the $1 \times 1$. The authors'
+    released ResNet-50 confirms the reading: in
+    [`ResNet-50-deploy.prototxt`](https://github.com/KaimingHe/deep-residual-networks/blob/master/prototxt/ResNet-50-deploy.prototxt),
+    `res3a_branch2a`, the first layer of conv3_1, has `kernel_size: 1` and `stride: 2`, and
+    the $3 \times 3$ after it, `res3a_branch2b`, has `stride: 1`. So the paper's
     ResNet-50 subsamples *before* its $3 \times 3$, throwing away three pixels in four unseen.
     torchvision moved the stride to the $3 \times 3$ ("ResNet V1.5"), which is slightly more
     accurate and costs more: about 4.1 billion multiply-adds for ResNet-50 against 3.9
     (3.8 in the paper's Table 1; the shapes-and-costs chapter computes all three). `stride_on` picks: `"1x1"` is the paper's,
     `"3x3"` is torchvision's. The parameters are the same either way, so the weights load
-    into both; only torchvision's placement reproduces torchvision's outputs.
+    into both; only torchvision's placement reproduces torchvision's outputs. (labml-nn's
+    `BottleneckResidualBlock` strides on the $3 \times 3$ too, like torchvision.)
+
+    **`groups` and `width_per_group`** are for the next-generation blocks of the chapter
+    [ResNeXt and wide ResNets](variants.md): the $1 \times 1$ and $3 \times 3$ convolutions get
+    `width = int(bottleneck_channels * width_per_group / 64) * groups` channels, torchvision's
+    formula, and the $3 \times 3$ is split into `groups` groups. The defaults, 1 and 64, give
+    `width = bottleneck_channels`: the paper's block.
     """
 
     # The output is `4 × bottleneck_channels` wide
     expansion = 4
 
     def __init__(self, in_channels: int, bottleneck_channels: int, stride: int = 1,
-                 shortcut: str = "B", stride_on: str = "1x1", plain: bool = False):
+                 shortcut: str = "B", stride_on: str = "1x1", plain: bool = False,
+                 groups: int = 1, width_per_group: int = 64):
         r"""
         * `in_channels` is the number of channels of $x$
         * `bottleneck_channels` is the reduced width of the $1 \times 1$ and $3 \times 3$
@@ -179,21 +216,25 @@ class Bottleneck(nn.Module):
         * `shortcut` is `"A"`, `"B"` or `"C"`, as in the basic block
         * `stride_on` is `"1x1"` (the paper) or `"3x3"` (torchvision's "V1.5")
         * `plain` drops the shortcut
+        * `groups` is the number of groups of the $3 \times 3$ (ResNeXt's cardinality)
+        * `width_per_group` is 64 for the paper's block; the inner width scales with it
         """
         super().__init__()
         if stride_on not in ("1x1", "3x3"):
             raise ValueError(f"stride_on must be '1x1' or '3x3', not {stride_on!r}")
         out_channels = bottleneck_channels * self.expansion
+        # The width of the inner layers: `bottleneck_channels` unless ResNeXt or wide
+        width = int(bottleneck_channels * (width_per_group / 64)) * groups
         # Only one of the two layers gets the block's stride
         stride_1x1, stride_3x3 = (stride, 1) if stride_on == "1x1" else (1, stride)
         # 1×1: reduce the channels
-        self.conv1 = conv1x1(in_channels, bottleneck_channels, stride_1x1)
-        self.bn1 = nn.BatchNorm2d(bottleneck_channels)
+        self.conv1 = conv1x1(in_channels, width, stride_1x1)
+        self.bn1 = nn.BatchNorm2d(width)
         # 3×3 at the reduced width: where most of the computation is
-        self.conv2 = conv3x3(bottleneck_channels, bottleneck_channels, stride_3x3)
-        self.bn2 = nn.BatchNorm2d(bottleneck_channels)
-        # 1×1: expand the channels four times
-        self.conv3 = conv1x1(bottleneck_channels, out_channels)
+        self.conv2 = conv3x3(width, width, stride_3x3, groups)
+        self.bn2 = nn.BatchNorm2d(width)
+        # 1×1: expand to `4 * bottleneck_channels`
+        self.conv3 = conv1x1(width, out_channels)
         # The last batch norm of $\mathcal{F}$, after the third convolution
         self.bn3 = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU(inplace=True)
@@ -208,7 +249,7 @@ class Bottleneck(nn.Module):
         """
         # The shortcut, as in the basic block
         identity = x if self.downsample is None else self.downsample(x)
-        # Reduce: `[B, bottleneck_channels, H', W']`
+        # Reduce: `[B, width, H', W']` (`width = bottleneck_channels` in the paper's block)
         out = self.relu(self.bn1(self.conv1(x)))
         # Transform at the reduced width
         out = self.relu(self.bn2(self.conv2(out)))
@@ -249,6 +290,17 @@ class Bottleneck(nn.Module):
 #   256 channels with stride 1, and it downsamples nothing. (torchvision's comment in
 #   `BasicBlock.__init__` says where the name comes from: "Both self.conv1 and
 #   self.downsample layers downsample the input when stride != 1".)
+# * **Why `self.downsample(x)` can be called.** The attribute holds a module, and calling a
+#   module runs `nn.Module.__call__`, which runs the module's `forward` (and any hooks
+#   registered on it); an `nn.Sequential`'s `forward` calls its modules in order. So
+#   `self.downsample(x)` is the convolution, then the batch norm. Call the module, not
+#   `.forward`, or the hooks are skipped.
+# * **`conv1x1` alone is a different shortcut.** A `downsample = conv1x1(in, out, stride)`
+#   without the batch norm, as sometimes suggested, is a projection too, but not
+#   torchvision's: its output is not normalized like $\mathcal{F}(x)$, whose last layer is a
+#   batch norm, and torchvision's checkpoints do not load into it: its weight is named
+#   `downsample.weight`, not `downsample.0.weight`, and there is no `downsample.1` for the
+#   batch norm's scale, shift and running statistics.
 #
 # `tests/test_blocks.py` checks each point against the installed torchvision.
 

@@ -1,7 +1,7 @@
 r"""
 ---
 title: The network
-description: Stems, stages, global average pooling and the classifier; He initialization, zero_init_residual, every ResNet of the paper as a builder, and how to use them in coursework.
+description: Stems, stages, global average pooling and the classifier; He initialization, zero_init_residual, every ResNet of the paper as a builder, its ImageNet results beside our counts, and how to use them in coursework.
 ---
 
 # The network
@@ -45,7 +45,9 @@ from typing import Callable, Sequence, Type, Union
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
+from labml_resnet._site import markdown_writer
 from labml_resnet.blocks import BasicBlock, Bottleneck, conv3x3
 from labml_resnet.shortcuts import check_shortcut_option
 
@@ -273,6 +275,140 @@ def plain34(num_classes: int = 1000) -> ResNet:
 
 
 #
+# ## What the paper measured on ImageNet
+#
+# The paper's Tables 2 and 3 compare these networks on the ImageNet validation set, with
+# 10-crop testing. The error rates below are the paper's; the parameters and multiply-adds
+# (the paper's "FLOPs") are ours, counted when this page was built:
+#
+# <!-- md: labml_resnet.resnet.paper_imagenet_table_markdown() -->
+#
+# **Table 2: depth hurts the plain net and helps the ResNet.** Each pair has the same layers
+# and parameters (option A), yet plain-34's error is higher than plain-18's and ResNet-34's is
+# lower than ResNet-18's. Plain-34 is worse in *training* too, "throughout the whole training
+# procedure" (Fig. 4), and a longer schedule does not rescue it (footnote 3): "We have
+# experimented with more training iterations (3×) and still observed the degradation problem,
+# suggesting that this problem cannot be feasibly addressed by simply using more iterations."
+#
+# **Table 3: the options matter little.** B is slightly better than A, "because the
+# zero-padded dimensions in A indeed have no residual learning", and C slightly better than B,
+# which the paper attributes "to the extra parameters introduced by many (thirteen) projection
+# shortcuts" (`resnet34(shortcut="C")` has 16 projections, the default B has 3). "But the small
+# differences among A/B/C indicate that projection shortcuts are not essential for addressing
+# the degradation problem", so the deeper networks use B.
+#
+# **Why the identity matters most in a bottleneck.** "If the identity shortcut in Fig. 5
+# (right) is replaced with projection, one can show that the time complexity and model size are
+# doubled, as the shortcut is connected to the two high-dimensional ends" (Sec. 4.1). Counted
+# for that block, 256 channels in and out, on 56×56 maps:
+#
+# <!-- md: labml_resnet.resnet.bottleneck_shortcut_markdown() -->
+#
+# A 256 → 256 projection has $256^2$ weights, nearly as many as the three convolutions
+# ($256 \cdot 64 + 9 \cdot 64^2 + 64 \cdot 256$): "doubled" is close, not exact.
+#
+# **Smaller than VGG.** "Our 34-layer baseline has 3.6 billion FLOPs (multiply-adds), which is
+# only 18% of VGG-19 (19.6 billion FLOPs)" (Sec. 3.3). Counted the same way, with torchvision's
+# `vgg19` (its fully connected layers included):
+#
+# <!-- md: labml_resnet.resnet.vgg_scale_markdown() -->
+#
+# ??? note "How the paper trained and tested them (Sec. 3.4)"
+#
+#     **Training.** "The image is resized with its shorter side randomly sampled in [256, 480]
+#     for scale augmentation [41]. A 224×224 crop is randomly sampled from an image or its
+#     horizontal flip, with the per-pixel mean subtracted [21]." Then: "We use SGD with a
+#     mini-batch size of 256. The learning rate starts from 0.1 and is divided by 10 when the
+#     error plateaus, and the models are trained for up to 60 × 10⁴ iterations. We use a weight
+#     decay of 0.0001 and a momentum of 0.9. We do not use dropout [14], following the practice
+#     in [16]." That is about 120 epochs of the 1.28 million training images
+#     ($60 \cdot 10^4 \cdot 256 / (1.28 \cdot 10^6)$).
+#
+#     **Testing.** "In testing, for comparison studies we adopt the standard 10-crop testing
+#     [21]. For best results, we adopt the fully-convolutional form as in [41, 13], and average
+#     the scores at multiple scales (images are resized such that the shorter side is in
+#     {224, 256, 384, 480, 640})." Tables 2 and 3 are such comparison studies: 10-crop.
+#
+# The paper's numbers, as printed (error rates in %). Table 2 gives top-1 only; Table 3 gives
+# top-1 and top-5.
+PAPER_TABLE2 = {"plain-18": 27.94, "ResNet-18 A": 27.88, "plain-34": 28.54, "ResNet-34 A": 25.03}
+PAPER_TABLE3 = {"plain-34": (28.54, 10.02), "ResNet-34 A": (25.03, 7.76), "ResNet-34 B": (24.52, 7.46),
+                "ResNet-34 C": (24.19, 7.40), "ResNet-50": (22.85, 6.71), "ResNet-101": (21.75, 6.05),
+                "ResNet-152": (21.43, 5.71)}
+# Sec. 3.3: multiply-adds (×10⁹) of the plain-34 and of VGG-19, and their ratio in %
+PAPER_GMACS = {"plain-34": 3.6, "VGG-19": 19.6}
+PAPER_PLAIN34_OF_VGG19 = 18
+
+# Each network of the two tables as a builder and its options
+PAPER_IMAGENET_NETWORKS = {
+    "plain-18": (plain18, {}), "ResNet-18 A": (resnet18, {"shortcut": "A"}),
+    "plain-34": (plain34, {}), "ResNet-34 A": (resnet34, {"shortcut": "A"}),
+    "ResNet-34 B": (resnet34, {}), "ResNet-34 C": (resnet34, {"shortcut": "C"}),
+    "ResNet-50": (resnet50, {}), "ResNet-101": (resnet101, {}), "ResNet-152": (resnet152, {}),
+}
+
+
+def _paper(value) -> str:
+    # A number of the paper as printed (`7.40`), or a dash where its table has none
+    return "—" if value is None else f"{value:.2f}"
+
+
+@markdown_writer
+def paper_imagenet_table_markdown() -> str:
+    r"""Markdown table: the networks of the paper's Tables 2 and 3, our counts, its error rates."""
+    # `shapes` imports this module, so its counters are imported here, not at the top
+    from labml_resnet.shapes import count_macs, count_parameters, on_meta
+
+    rows = ["| network | built by | parameters | multiply-adds ×10⁹ | top-1 err., Table 2 "
+            "| top-1 err., Table 3 | top-5 err., Table 3 |", "|---|---|---:|---:|---:|---:|---:|"]
+    for name, (build, options) in PAPER_IMAGENET_NETWORKS.items():
+        model = on_meta(partial(build, **options))
+        call = ", ".join(f'{key}="{value}"' for key, value in options.items())
+        top1, top5 = PAPER_TABLE3.get(name, (None, None))
+        rows.append(f"| {name} | `{build.__name__}({call})` | {count_parameters(model):,} "
+                    f"| {count_macs(model) / 1e9:.2f} | {_paper(PAPER_TABLE2.get(name))} "
+                    f"| {_paper(top1)} | {_paper(top5)} |")
+    return "\n".join(rows)
+
+
+def bottleneck_costs(shortcut: str, side: int = 56) -> tuple[int, int]:
+    r"""
+    Parameters and multiply-adds of `Bottleneck(256, 64)` on a `side`×`side` map: option
+    `"B"` keeps the identity there, `"C"` puts a 256 → 256 projection in its place.
+    """
+    block = Bottleneck(256, 64, shortcut=shortcut).eval()
+    # `FlopCounterMode` counts 2 FLOPs per multiply-add, as in the shapes chapter
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        block(torch.zeros(1, 256, side, side))
+    return sum(p.numel() for p in block.parameters()), counter.get_total_flops() // 2
+
+
+@markdown_writer
+def bottleneck_shortcut_markdown() -> str:
+    r"""Markdown table: `bottleneck_costs` with the identity and with a projection, and their ratio."""
+    (p_id, m_id), (p_proj, m_proj) = bottleneck_costs("B"), bottleneck_costs("C")
+    return "\n".join([
+        "| shortcut of `Bottleneck(256, 64)` | parameters | multiply-adds |", "|---|---:|---:|",
+        f"| identity | {p_id:,} | {m_id:,} |", f"| 256 → 256 projection | {p_proj:,} | {m_proj:,} |",
+        f"| projection / identity | {p_proj / p_id:.2f}× | {m_proj / m_id:.2f}× |"])
+
+
+@markdown_writer
+def vgg_scale_markdown() -> str:
+    r"""Markdown table: multiply-adds of our plain-34 and torchvision's VGG-19 beside the paper's."""
+    import torchvision
+    from labml_resnet.shapes import count_macs, on_meta
+
+    plain, vgg = count_macs(on_meta(plain34)) / 1e9, count_macs(on_meta(torchvision.models.vgg19)) / 1e9
+    return "\n".join([
+        "| at 224×224 | multiply-adds ×10⁹, ours | paper (Sec. 3.3) |", "|---|---:|---:|",
+        f"| plain-34 | {plain:.2f} | {PAPER_GMACS['plain-34']} |",
+        f"| VGG-19 | {vgg:.2f} | {PAPER_GMACS['VGG-19']} |",
+        f"| plain-34 / VGG-19 | {100 * plain / vgg:.1f}% | {PAPER_PLAIN34_OF_VGG19}% |"])
+
+
+#
 # ## The CIFAR-10 networks (the paper's Section 4.2)
 #
 # $6n + 2$ weighted layers: the stem convolution, $3n$ basic blocks of two convolutions each,
@@ -336,74 +472,80 @@ plain110 = partial(plain_cifar, 110)
 # Three things that come up when a ResNet meets a course project. Every session below is run by
 # `tests/test_resnet.py`, and its printed output must match.
 #
-# **Fine-tuning torchvision's weights.** Keep what was learned on ImageNet, replace the
-# classifier with one for your classes, and train only the classifier (or, later, unfreeze
-# more). `weights=None` builds the same network with random weights, so the session runs
-# without a network connection; `weights="IMAGENET1K_V1"` downloads the trained ones.
+# ??? note "Fine-tuning torchvision's weights: freeze them, replace the classifier, mind the batch norms"
 #
-# ```pycon
-# >>> import torch, torchvision
-# >>> from torch import nn
-# >>> model = torchvision.models.resnet18(weights=None)  # weights="IMAGENET1K_V1": the trained ones
-# >>> for p in model.parameters():   # freeze everything learned on ImageNet
-# ...     p.requires_grad = False
-# >>> model.fc = nn.Linear(model.fc.in_features, 10)  # a new classifier, trainable
-# >>> trainable = [p for p in model.parameters() if p.requires_grad]
-# >>> sum(p.numel() for p in trainable)  # 512 · 10 weights + 10 biases
-# 5130
-# >>> optimizer = torch.optim.SGD(trainable, lr=0.01, momentum=0.9)
-# ```
+#     Keep what was learned on ImageNet, replace the
+#     classifier with one for your classes, and train only the classifier (or, later, unfreeze
+#     more). `weights=None` builds the same network with random weights, so the session runs
+#     without a network connection; `weights="IMAGENET1K_V1"` downloads the trained ones.
 #
-# Freezing stops the gradient, not the batch norms: in `model.train()` they still update their
-# running statistics from your data. Put the frozen part in `eval()` mode if you want them
-# fixed, as the paper does when it fine-tunes for detection ("the BN layers are fixed during
-# fine-tuning", its Appendix A). Our `labml_resnet.resnet18()` takes the same weights through
-# `load_state_dict`, and its `fc` is replaced the same way.
+#     ```pycon
+#     >>> import torch, torchvision
+#     >>> from torch import nn
+#     >>> model = torchvision.models.resnet18(weights=None)  # weights="IMAGENET1K_V1": the trained ones
+#     >>> for p in model.parameters():   # freeze everything learned on ImageNet
+#     ...     p.requires_grad = False
+#     >>> model.fc = nn.Linear(model.fc.in_features, 10)  # a new classifier, trainable
+#     >>> trainable = [p for p in model.parameters() if p.requires_grad]
+#     >>> sum(p.numel() for p in trainable)  # 512 · 10 weights + 10 biases
+#     5130
+#     >>> optimizer = torch.optim.SGD(trainable, lr=0.01, momentum=0.9)
+#     ```
 #
-# **An ImageNet stem on 32×32 images.** The ImageNet stem divides the side by 4 before the
-# first block, which is right for 224×224 images and wrong for CIFAR's 32×32: `layer1` gets
-# 8×8 maps and `layer4` a single pixel. The CIFAR networks keep 32×32 until `layer2`:
+#     Freezing stops the gradient, not the batch norms: in `model.train()` they still update their
+#     running statistics from your data. Put the frozen part in `eval()` mode if you want them
+#     fixed, as the paper does when it fine-tunes for detection ("the BN layers are fixed during
+#     fine-tuning", its Appendix A). Our `labml_resnet.resnet18()` takes the same weights through
+#     `load_state_dict`, and its `fc` is replaced the same way.
 #
-# ```pycon
-# >>> from labml_resnet import resnet18, resnet20, stage_sizes
-# >>> stage_sizes(resnet18(num_classes=10), 32)
-# {'conv1': 16, 'maxpool': 8, 'layer1': 8, 'layer2': 4, 'layer3': 2, 'layer4': 1}
-# >>> stage_sizes(resnet20(), 32)
-# {'conv1': 32, 'layer1': 32, 'layer2': 16, 'layer3': 8}
-# ```
+# ??? note "An ImageNet stem on 32×32 images: 1×1 maps in the last stage, and the usual fix"
 #
-# To train a ResNet-18 on 32×32 images from scratch, a common change is a $3 \times 3$,
-# stride-1 stem without the max-pool (the paper's CIFAR networks are narrower and deeper
-# instead: the table at the top of this chapter):
+#     The ImageNet stem divides the side by 4 before the
+#     first block, which is right for 224×224 images and wrong for CIFAR's 32×32: `layer1` gets
+#     8×8 maps and `layer4` a single pixel. The CIFAR networks keep 32×32 until `layer2`:
 #
-# ```pycon
-# >>> model = resnet18(num_classes=10)
-# >>> model.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
-# >>> model.maxpool = nn.Identity()
-# >>> stage_sizes(model, 32)
-# {'conv1': 32, 'layer1': 32, 'layer2': 16, 'layer3': 8, 'layer4': 4}
-# ```
+#     ```pycon
+#     >>> from labml_resnet import resnet18, resnet20, stage_sizes
+#     >>> stage_sizes(resnet18(num_classes=10), 32)
+#     {'conv1': 16, 'maxpool': 8, 'layer1': 8, 'layer2': 4, 'layer3': 2, 'layer4': 1}
+#     >>> stage_sizes(resnet20(), 32)
+#     {'conv1': 32, 'layer1': 32, 'layer2': 16, 'layer3': 8}
+#     ```
 #
-# A new `conv1` starts from random weights, so with ImageNet weights the usual choice is to
-# keep the stem and resize the images up to the size the weights were trained at instead.
+#     To train a ResNet-18 on 32×32 images from scratch, a common change is a $3 \times 3$,
+#     stride-1 stem without the max-pool (the paper's CIFAR networks are narrower and deeper
+#     instead: the table at the top of this chapter):
 #
-# **Logits and cross-entropy.** `forward` returns logits, one unbounded score per class, with
-# no softmax. `nn.CrossEntropyLoss` takes logits and applies the log-softmax itself, so a
-# softmax in the model would be applied twice. For probabilities (to report a confidence)
-# apply `softmax` outside the model; the predicted class is the largest logit either way. (A
-# `Sigmoid` head with `num_classes=1` is a different mistake:
-# [Common pitfalls](pitfalls.md#sigmoid-head).)
+#     ```pycon
+#     >>> model = resnet18(num_classes=10)
+#     >>> model.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
+#     >>> model.maxpool = nn.Identity()
+#     >>> stage_sizes(model, 32)
+#     {'conv1': 32, 'layer1': 32, 'layer2': 16, 'layer3': 8, 'layer4': 4}
+#     ```
 #
-# ```pycon
-# >>> model = resnet18(num_classes=10)
-# >>> logits = model(torch.randn(4, 3, 224, 224))   # [B, 10]
-# >>> labels = torch.tensor([3, 1, 4, 1])
-# >>> loss = nn.CrossEntropyLoss()(logits, labels)  # log-softmax + negative log-likelihood
-# >>> torch.allclose(loss, nn.NLLLoss()(logits.log_softmax(dim=1), labels))
-# True
-# >>> torch.equal(logits.argmax(dim=1), logits.softmax(dim=1).argmax(dim=1))
-# True
-# ```
+#     A new `conv1` starts from random weights, so with ImageNet weights the usual choice is to
+#     keep the stem and resize the images up to the size the weights were trained at instead.
+#
+# ??? note "Logits and cross-entropy: no softmax in the model"
+#
+#     `forward` returns logits, one unbounded score per class, with
+#     no softmax. `nn.CrossEntropyLoss` takes logits and applies the log-softmax itself, so a
+#     softmax in the model would be applied twice. For probabilities (to report a confidence)
+#     apply `softmax` outside the model; the predicted class is the largest logit either way. (A
+#     `Sigmoid` head with `num_classes=1` is a different mistake:
+#     [Common pitfalls](pitfalls.md#sigmoid-head).)
+#
+#     ```pycon
+#     >>> model = resnet18(num_classes=10)
+#     >>> logits = model(torch.randn(4, 3, 224, 224))   # [B, 10]
+#     >>> labels = torch.tensor([3, 1, 4, 1])
+#     >>> loss = nn.CrossEntropyLoss()(logits, labels)  # log-softmax + negative log-likelihood
+#     >>> torch.allclose(loss, nn.NLLLoss()(logits.log_softmax(dim=1), labels))
+#     True
+#     >>> torch.equal(logits.argmax(dim=1), logits.softmax(dim=1).argmax(dim=1))
+#     True
+#     ```
 
 #
 # ## Exercises

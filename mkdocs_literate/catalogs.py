@@ -9,6 +9,8 @@ See `docs/locales/README.md` for the workflow. In short:
   catalog entry's `msgid` is the exact English notes of one section, as `splitter.py` splits
   them (plus the page's title and description). The site looks each section up with
   `translator(lang, path)`; a missing or fuzzy entry shows the English with a visible note.
+  The comments that stay in the code (`splitter.code_comments`) are entries too, translated
+  line for line, so the code column and the notebooks show them in the edition's language.
 * `extract` keeps catalogs in step with the code: new sections get empty entries; a section
   whose English changed keeps its old translation, marked `#, fuzzy` with the old English as
   `#| msgid`, so the translator sees what changed; removed sections become obsolete (`#~`).
@@ -38,7 +40,7 @@ import polib
 import yaml
 
 from . import project
-from .splitter import split_file
+from .splitter import code_comments, split_file
 from .translate import (LANGUAGES, _CELL_SLOT, _STRAY_SPACE, _load, catalog_path, figure_texts, join_cjk_lines,
                         table_cells)
 
@@ -74,6 +76,11 @@ GLOSSARY = [
     Term("downsampling", "ダウンサンプリング", "下采样", r"\bdownsampl(e|es|ed|ing)\b"),
     Term("global average pooling", "グローバル平均プーリング", "全局平均池化", r"global average pool(ing)?"),
     Term("batch normalization", "バッチ正規化", "批量归一化", r"batch[ -]?norm(alization)?\b"),
+    Term("grouped convolution", "グループ畳み込み", "分组卷积", r"grouped (\S+ )?convolutions?"),
+    Term("cardinality", "カーディナリティ", "基数", r"\bcardinality\b"),
+    Term("residual branch", "残差ブランチ", "残差分支", r"residual branch(es)?"),
+    Term("padding", "パディング", "填充", r"\bpadding\b"),
+    Term("data pipeline", "データパイプライン", "数据流水线", r"data pipelines?"),
 ]
 
 
@@ -91,11 +98,11 @@ PAPER_TITLES = ["Deep Residual Learning for Image Recognition", "Identity Mappin
 
 # Variants that must never appear (the same idea, translated another way).
 AVOID = {
-    "ja": ["残余", "残留", "リネット", "恒等マッピング", "恒等関数", "恒等変換", "近道", "ショートカット結合",
+    "ja": ["残差の枝", "当て推量", "残余", "残留", "リネット", "恒等マッピング", "恒等関数", "恒等変換", "近道", "ショートカット結合",
            "スキップ接続", "瓶首", "バッチノーマライゼーション", "バッチ正則化", "バッチ標準化", "特徴量マップ",
            "特徴図", "前活性化", "プレアクティベーション", "大域平均", "全体平均プーリング", "歩幅", "劣化問題点",
            "退化問題", "投影ショートカット"],
-    "zh": ["残余", "残留", "捷径连接", "跳跃连接", "短路连接", "恒等变换", "特征映射", "批归一化", "批标准化",
+    "zh": ["数据管道", "残余", "残留", "捷径连接", "跳跃连接", "短路连接", "恒等变换", "特征映射", "批归一化", "批标准化",
            "批量标准化", "批规范化", "步长", "降采样", "瓶颈层", "预先激活", "前置激活", "退化现象",
            "投射快捷连接", "全局均值池化"],
 }
@@ -146,7 +153,15 @@ def messages(rel_path: str) -> list[Message]:
         add(module.meta.get(key, ""), 1, key)
     for section in module.sections:
         add(section.notes, section.first_line, section.anchor)
+    # The comments that stay in the code column (and the notebook's code cells), after the notes
+    for comment in code_comments(module):
+        add(comment.text, comment.lines[0], f"{CODE_COMMENT}{comment.anchor}")
     return list(found.values())
+
+
+# The anchor of a code comment's entry: "code comment in BasicBlock.forward". Its translation has
+# as many lines as the English, so that the code keeps its line numbers.
+CODE_COMMENT = "code comment in "
 
 
 
@@ -353,7 +368,7 @@ def source_sha(page: Path) -> str:
     """What a translated page records as `source_sha`: the English page's git blob id.
 
     So `git show SHA` prints the English a translation was made from, once it is committed,
-    and `git diff OLD NEW` what changed since (NEW is what `check` reports)."""
+    and `git show OLD | diff - PAGE` what changed since (the new English may not be committed)."""
     data = page.read_bytes()
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()[:12]
 
@@ -377,7 +392,7 @@ def page_problems(page: Path, lang: str) -> list[str]:
     problems = []
     if sha != source_sha(page):
         problems.append(f"{rel}: translated from an older {page.name} (source_sha {sha}, now "
-                        f"{source_sha(page)}): `git diff {sha} {source_sha(page)}` shows what changed")
+                        f"{source_sha(page)}): `git show {sha} | diff - {page.relative_to(root)}` shows what changed")
     english = page.read_text(encoding="utf-8")
     problems += [f"{rel}: {p}" for p in translation_problems(lang, _body(english), _body(text))]
     return problems
@@ -414,6 +429,10 @@ def check(langs=None) -> list[str]:
                     problems.append(f"{line}: fuzzy (the English changed; compare with `#| msgid`)")
                 else:
                     problems += [f"{line}: {p}" for p in translation_problems(lang, entry.msgid, entry.msgstr)]
+                    if message.anchors[0].startswith(CODE_COMMENT) and \
+                            entry.msgstr.count("\n") != entry.msgid.count("\n"):
+                        problems.append(f"{line}: a code comment's translation must have as many lines as "
+                                        f"the English ({entry.msgid.count(chr(10)) + 1})")
         for page in english_pages():
             problems += page_problems(page, lang)
     return problems

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .splitter import Section, split_file
+from .splitter import Section, split_file, translate_code_comments
 from .translate import join_cjk_lines, translate_figure
 
 DEFAULT_LANGUAGE = "en"  # the edition at the site's root; the others are at /<lang>/
@@ -162,16 +162,20 @@ class _Cell:
 def chapter_notebook(path: str | Path, rel_path: str, page: str, *, site_url: str, repo_url: str,
                      figures: Path, lang: str = DEFAULT_LANGUAGE,
                      translate: Callable[[str], str] = lambda notes: notes,
-                     expand: Callable[[str], str] = lambda markdown: markdown, branch: str = "main") -> dict:
+                     expand: Callable[[str], str] = lambda markdown: markdown, branch: str = "main",
+                     comments: Callable[[str], str | None] | None = None) -> dict:
     """The notebook (nbformat 4.5, as a dict) of the chapter at `path`.
 
     * `rel_path` is the file's path in the repository, `page` its page among the site's files
       (`residual.md`), for the links back;
-    * `translate` maps each section's English notes to `lang` (`translate.translator`);
+    * `translate` maps each section's English notes to `lang` (`translate.translator`), and
+      `comments` the comments that stay in the code (`translate.comment_translator`);
     * `expand` replaces `<!-- md: … -->` lines with Markdown (the site's `expand_directives`);
     * `figures` is the folder of `<!-- figure: NAME -->`'s `NAME.svg`.
     """
     module = split_file(path)
+    if comments is not None:  # the comments in the code, in the edition's language
+        module = translate_code_comments(module, comments)
     text = "".join(line.rstrip("\r\n") + "\n" for line in module.lines)
     tree = ast.parse(text)
     statements = [(min([n.lineno for n in getattr(s, "decorator_list", [])] + [s.lineno]), s.end_lineno)

@@ -14,18 +14,19 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from .splitter import Section, split_file
+from .splitter import Section, split_file, translate_code_comments
 
 
 # The words the page itself adds around the notes and code; `render_page` takes them translated.
 LABELS = {"source": "Source", "permalink": "Link to this section", "lines": "These lines in the repository",
-          "runnable": "copy runnable", "runnable_title": "Copy {name} with everything it uses, to run as pasted"}
+          "runnable": "copy runnable", "runnable_title": "Copy {name} with everything it uses, to run as pasted",
+          "reading": "{minutes} min read", "colon": ": "}
 
 
 def render_page(path: str | Path, rel_path: str, repo_url: str,
                 translate: Callable[[str], str] = lambda notes: notes, branch: str = "main",
                 labels: dict[str, str] = LABELS, deferred: dict[str, str] | None = None,
-                runnable: dict[str, str] | None = None) -> str:
+                runnable: dict[str, str] | None = None, comments: Callable[[str], str | None] | None = None) -> str:
     """The Markdown page for the Python file at `path`.
 
     * `rel_path` is the file's path in the repository, for links to it;
@@ -37,9 +38,13 @@ def render_page(path: str | Path, rel_path: str, repo_url: str,
       search index then read one text per block instead of thousands of `<span>`s, which is most
       of what a chapter costs to build; the page the reader gets is the same;
     * `runnable`: section anchor -> the URL of a file with its runnable copy (the definition and
-      all it uses), offered as a "copy runnable" link beside the section's code.
+      all it uses), offered as a "copy runnable" link beside the section's code;
+    * `comments` maps each comment that stays in the code (`splitter.code_comments`) to the
+      page's language (`translate.comment_translator`), or to None to keep it.
     """
     module = split_file(path)
+    if comments is not None:  # the comments in the code, in the page's language
+        module = translate_code_comments(module, comments)
     highlighted = _highlight(tuple(module.lines))
     blob = f"{repo_url.rstrip('/')}/blob/{branch}/{rel_path}"
     # (`translate` never sees an empty string: gettext's translation of "" is the catalog header.)
@@ -49,7 +54,7 @@ def render_page(path: str | Path, rel_path: str, repo_url: str,
              "hide": ["toc"]}  # the sections are the page's structure; the width goes to the code
     out = ["---", *(f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in front.items()
                     if value), "---", "",
-           f'<p class="lit-source">{html.escape(labels["source"])}: <a href="{html.escape(blob)}"><code>{html.escape(rel_path)}</code></a></p>',
+           f'<p class="lit-source">{html.escape(labels["source"] + labels["colon"])}<a href="{html.escape(blob)}"><code>{html.escape(rel_path)}</code></a></p>',
            ""]
     for section in module.sections:
         out.append(_render_section(section, translate(section.notes) if section.notes else "",

@@ -10,7 +10,8 @@ r"""The MkDocs plugin (`literate` in mkdocs.yml's `plugins:`) that makes the sit
   line breaks between CJK characters joined first and the tables' words translated after;
 * `on_page_content`: the figures, inline SVG with their words in the edition's language, and the
   headings' "Permanent link" tooltips translated;
-* `on_post_page`: math becomes KaTeX HTML+MathML (`katex.render_math`);
+* `on_post_page`: math becomes KaTeX HTML+MathML (`katex.render_math`); the reading time goes
+  under the title, from the words open on the page (`reading.open_words`);
 * `on_post_build`: one search index per edition (`search.split_search_index`);
 * `on_serve`: the chapters' source files are watched, so saving one rebuilds the site.
 """
@@ -26,7 +27,7 @@ from mkdocs.config import config_options as c
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 
-from . import directives, katex, notebooks, project, search, translate
+from . import directives, katex, notebooks, project, reading, search, translate
 from .page import LABELS, render_page, restore_code
 from .splitter import SourceError
 
@@ -75,6 +76,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         if not getattr(config.plugins.get("i18n"), "building", False):
             directives.new_build()
             _made.clear()
+            _heading_ids.clear()
             _deferred.clear()
         return config
 
@@ -109,6 +111,9 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         html = _FIGURE_PLACEHOLDER.sub(lambda m: directives.figure_html(figures / f"{m.group(1)}.svg", lang), html)
         if lang in translate.LANGUAGES:
             html = _translate_permalinks(html, config, translate.PAGE_LABELS[lang]["permalink"])
+            html = _english_heading_ids(translate.join_cjk_html(html), page)
+        else:
+            _heading_ids[page.url] = _HEADING_ID.findall(html)
         return html
 
     def on_env(self, env, config, files):
@@ -123,10 +128,10 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def on_post_page(self, output, page, config):
         output = restore_code(output, _deferred)  # the chapters' code, highlighted (after the search index read it)
         try:
-            return katex.render_math(output)
+            output = katex.render_math(output)
         except katex.MathError as error:
             log.warning(f"{page.file.src_uri}: {error}")
-            return output
+        return _reading_time(output, config.theme.get("language", "en"))
 
     # After the i18n plugin (priority -100), which builds the other editions and then writes the
     # index of all of them.
@@ -160,11 +165,13 @@ def _chapter_files(config, page: str, source: str, lang: str, runnable: str = ""
         stem = f"runnable/{Path(source).stem}.{name}"
         made.append((f"{stem}.{lang}.py" if translated else f"{stem}.py", code))
         links[name] = "../" * (page.count("/") + 1) + stem + ".py"  # from the page's folder
+    comments = translate.comment_translator(lang, source) if translated else None
     markdown = render_page(here.root / source, source, config.repo_url, translate=translator,
                            labels=translate.PAGE_LABELS[lang] if translated else LABELS, deferred=_deferred,
-                           runnable=links)
+                           runnable=links, comments=comments)
     if notebooks.has_notebook(page):
-        made.append((notebooks.notebook_name(page, lang), _chapter_notebook(config, page, source, lang, translator)))
+        made.append((notebooks.notebook_name(page, lang),
+                     _chapter_notebook(config, page, source, lang, translator, comments)))
         markdown = notebooks.add_download_link(markdown, page, lang)
     made.append((page.replace(".md", f".{lang}.md") if translated else page, markdown))
     _made[key] = made
@@ -205,16 +212,67 @@ def _load_file(path: str):
 _loaded_files: dict = {}
 
 
-def _chapter_notebook(config, page: str, source: str, lang: str, translator) -> str:
+def _chapter_notebook(config, page: str, source: str, lang: str, translator, comments=None) -> str:
     """The chapter's notebook file in `lang` (`notebooks.chapter_notebook`), with the tables of
     its `<!-- md: … -->` lines made by the same directive code as the page's."""
     here = project.current()
     notebook = notebooks.chapter_notebook(
         here.root / source, source, page, site_url=config.site_url, repo_url=config.repo_url,
-        figures=here.figures, lang=lang, translate=translator,
+        figures=here.figures, lang=lang, translate=translator, comments=comments,
         expand=lambda markdown: _translated_tables(
             directives.expand_directives(markdown, here.figures, where=f"{source} (notebook)"), lang))
     return notebooks.dumps(notebook)
+
+
+_TITLE_END = re.compile(r"</h1>")
+
+
+def _reading_time(output: str, lang: str) -> str:
+    """The page with its reading time under its title: "12 min read", from what is open on the
+    page (closed blocks left out). The count is kept in `data-open-words` for the tests."""
+    counts = reading.open_words(reading.article(output))
+    match = _TITLE_END.search(output, output.find("<article"))
+    if match is None or output.find("<article") < 0:
+        return output
+    labels = translate.PAGE_LABELS.get(lang, LABELS)
+    words = counts["prose"] + counts["code"] + counts["tables"]
+    text = labels["reading"].format(minutes=reading.reading_minutes(counts))
+    line = f'\n<p class="lit-reading-time" data-open-words="{words}" data-cjk="{counts["cjk"]}">{text}</p>'
+    return output[:match.end()] + line + output[match.end():]
+
+
+# Each English page's heading ids, in order (page URL -> ids), for the translations' headings:
+# a heading's id comes from its words, which makes `_2` or `gpu` of a translated heading, where
+# the English page has `the-degradation-problem`. Every edition uses the English ids, so a link
+# to a section works in every edition, and the language switcher keeps the reader's place.
+_heading_ids: dict[str, list[str]] = {}
+_HEADING_ID = re.compile(r'<h[1-6] id="([^"]+)"')
+
+
+def _english_heading_ids(html: str, page) -> str:
+    """`html`, a translated page, with the ids of its headings (and the links to them, and the
+    page's table of contents) replaced by the English page's, heading by heading, where the two
+    pages have the same headings (a translation keeps the English structure; a test checks it)."""
+    english = _heading_ids.get(page.url.split("/", 1)[1] if "/" in page.url else "")
+    ids = _HEADING_ID.findall(html)
+    if english is None or len(english) != len(ids):
+        return html
+    renamed = {old: new for old, new in zip(ids, english) if old != new}
+    if not renamed:
+        return html
+    pattern = re.compile(r'(<h[1-6] id="|href="#)(' + "|".join(map(re.escape, renamed)) + ')"')
+    html = pattern.sub(lambda m: f'{m.group(1)}{renamed[m.group(2)]}"', html)
+
+    def rename(items):
+        for item in items:
+            item.id = renamed.get(item.id, item.id)
+            rename(item.children)
+    rename(page.toc or [])
+    if getattr(page, "present_anchor_ids", None) is not None:
+        # What MkDocs checks links against: the English ids, and the old ones its own record of
+        # this page's links (the permalinks, made before the renaming) still names
+        page.present_anchor_ids = page.present_anchor_ids | set(renamed.values())
+    return html
 
 
 def _translated_tables(markdown: str, lang: str) -> str:

@@ -52,8 +52,9 @@ import sys
 import textwrap
 import tokenize
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
 
 @dataclass
@@ -214,6 +215,66 @@ def _split_file(path: str, mtime_ns: int, size: int) -> Module:
         if error.lineno is None:  # "source code string cannot contain null bytes" has no position
             raise SourceError(path, *_position(text.removeprefix("\ufeff").split("\0")[0]), error.msg) from None
         raise SourceError(path, error.lineno, error.offset or 1, error.msg) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Comments that stay in the code (trailing ones, and those inside brackets): a translated edition
+# shows them in its language, line for line, so that the code column keeps its line numbers.
+
+@dataclass
+class CodeComment:
+    """A comment in a section's code: one trailing comment, or a run of full-line comments at the
+    same column on consecutive lines (a sentence may go on over several)."""
+
+    lines: list[int]  # its source lines
+    column: int  # where its `#` stands
+    text: str  # the words after `# `, one line per source line
+    anchor: str  # the section it is in
+
+
+_WORDS = re.compile(r"[^\W\d_]{2}")  # a comment with words in it, not `# [B, C, H, W]` alone
+
+
+def code_comments(module: Module) -> list[CodeComment]:
+    """The comments in the code of `module`'s sections that have words in them; not the notes,
+    and not a tool's (`# noqa`, `# type: ignore`)."""
+    owner = {number: section.anchor for section in module.sections for number in section.code_lines}
+    normalized = "".join(line.rstrip("\r\n") + "\n" for line in module.lines)
+    found: list[CodeComment] = []
+    for token in tokenize.generate_tokens(io.StringIO(normalized).readline):
+        if token.type != tokenize.COMMENT or token.start[0] not in owner or _TOOL_COMMENT.match(token.string):
+            continue
+        number, column = token.start
+        text = re.sub(r"^# ?", "", token.string).rstrip()
+        full_line = not module.lines[number - 1][:column].strip()
+        previous = found[-1] if found else None
+        if (previous and full_line and previous.column == column and previous.lines[-1] == number - 1
+                and not module.lines[number - 2][:column].strip()):
+            previous.lines.append(number)
+            previous.text += "\n" + text
+        else:
+            found.append(CodeComment([number], column, text, owner[number]))
+    return [comment for comment in found if _WORDS.search(comment.text)]
+
+
+def translate_code_comments(module: Module, translate: Callable[[str], str | None]) -> Module:
+    """`module` with each code comment (`code_comments`) replaced by `translate(text)`, where that
+    gives a text of as many lines; the code itself, and every line number, stay as they are."""
+    lines = list(module.lines)
+    changed = False
+    for comment in code_comments(module):
+        translated = translate(comment.text)
+        if not translated or translated == comment.text or translated.count("\n") != comment.text.count("\n"):
+            continue
+        for number, text in zip(comment.lines, translated.split("\n")):
+            line = lines[number - 1]
+            body = line.rstrip("\r\n")
+            lines[number - 1] = f"{body[:comment.column]}# {text}".rstrip() + line[len(body):]
+        changed = True
+    if not changed:
+        return module
+    sections = [replace(section, code=_join(section.code_lines, lines)) for section in module.sections]
+    return Module(module.meta, sections, lines)
 
 
 def _position(before: str) -> tuple[int, int]:

@@ -35,10 +35,12 @@ LANGUAGES = {
 PAGE_LABELS = {
     "ja": {"source": "ソース", "permalink": "この節へのリンク", "lines": "リポジトリでこの行を見る",
            "runnable": "単体で動くコードをコピー",
-           "runnable_title": "{name} を、それが使う定義ごとコピーする（貼り付けてそのまま実行できる）"},
+           "runnable_title": "{name} を、それが使う定義ごとコピーする（貼り付けてそのまま実行できる）",
+           "reading": "読了時間の目安：{minutes} 分", "colon": "："},
     "zh": {"source": "源代码", "permalink": "本节的链接", "lines": "在代码仓库中查看这几行",
            "runnable": "复制可运行代码",
-           "runnable_title": "复制 {name} 及其用到的全部定义，粘贴后即可直接运行"},
+           "runnable_title": "复制 {name} 及其用到的全部定义，粘贴后即可直接运行",
+           "reading": "阅读时间约 {minutes} 分钟", "colon": "："},
 }
 # The title of the exercises' collapsible answers (`??? success "Answer"` in the English notes)
 ANSWER = {"ja": "解答", "zh": "答案"}
@@ -295,6 +297,16 @@ def translator(lang: str, rel_path: str) -> Callable[[str], str]:
     return translate
 
 
+def comment_translator(lang: str, rel_path: str) -> Callable[[str], str | None]:
+    """`translate(comment)` for the code comments of the chapter at `rel_path` in `lang`
+    (`splitter.translate_code_comments`): the finished translation, or None (the English stays)."""
+    if lang not in LANGUAGES:
+        return lambda comment: None
+    domain = project.current().source_domain(rel_path)
+    table = _catalog(lang, domain) if domain else {}
+    return table.get
+
+
 def generated_page(config, src_uri: str, content: str):
     """A page made in memory (a chapter) that mkdocs-static-i18n will place like a file on disk.
 
@@ -339,26 +351,43 @@ logging.getLogger("mkdocs.plugins.mkdocs_static_i18n.reconfigure").addFilter(_In
 # Chinese and Japanese put no spaces between words, but a browser shows the line break inside a
 # paragraph as one ("两个\n阶段" reads "两个 阶段"). The source keeps its short lines, for review
 # beside the English; the page joins them where a CJK character ends one line and starts the next,
-# and around full-width punctuation, which carries its own space ("。\nResNet" would read
-# "。 ResNet"). A line break between CJK text and Latin text stays: it shows as the space that
-# belongs there ("ストライド\n2" reads "ストライド 2").
+# also when one of them is inside an inline link, code span or emphasis ("コードは\n[よくある落と
+# し穴](…)"), and around full-width punctuation and brackets, which carry their own space
+# ("。\nResNet" would read "。 ResNet", "ResNet\n（" "ResNet （"). A line break between CJK
+# text and Latin text stays: it shows as the space that belongs there ("ストライド\n2" reads
+# "ストライド 2").
 _CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60"
 # A line that starts a block of its own (a heading, list item, quote, table, HTML, fence,
 # display math, definition, admonition, setext underline; a blank line), not the paragraph's next line
 _BLOCK_START = r"(?:[#>|<{:]|[-+*][ \t]|\d+[.)][ \t]|```|~~~|\$\$|!!!|\?\?\?|\[[^\]\n]*\]:|[=-]+[ \t]*$|$)"
-_CJK_BREAK = re.compile(rf"(?<=[{_CJK}])([*_]*)\n[ \t]*(?=[*_]*[{_CJK}])"
-                        rf"|(?<=[{_PUNCT}])([*_]*)\n[ \t]*(?!{_BLOCK_START})"
-                        rf"|(?<=\S)([*_]*)\n[ \t]*(?=[*_]*[{_PUNCT}])", re.M)
+_CJK_BREAK = re.compile(rf"(?<=[{_CJK}])((?:\]\([^()\n]*\)|[*_`\]])*)\n[ \t]*(?=[*_`\[]*[{_CJK}])"
+                        rf"|(?<=[{_PUNCT}）」』】])([*_]*)\n[ \t]*(?!{_BLOCK_START})"
+                        rf"|(?<=\S)([*_]*)\n[ \t]*(?=[*_]*[{_PUNCT}（「『【])", re.M)
+
+
+# A space between two CJK characters with only tags between them (a generated figure's pieces,
+# each translated in an element of its own: `<span>予測：</span> <span>犬</span>`); not in code
+_CJK_HTML_SPACE = re.compile(rf"(?<=[{_CJK}])((?:<[^<>]*>)*)[ \t]+((?:<[^<>]*>)*)(?=[{_CJK}])")
+_PRE = re.compile(r"(<pre\b.*?</pre>)", re.S)
+
+
+def join_cjk_html(html: str) -> str:
+    """`html` without spaces between CJK characters that only tags separate, outside `<pre>`."""
+    parts = _PRE.split(html)
+    parts[::2] = [_CJK_HTML_SPACE.sub(r"\1\2", part) for part in parts[::2]]
+    return "".join(parts)
 
 
 def join_cjk_lines(markdown: str) -> str:
     """`markdown` with the line breaks between two CJK characters, and those after or before
-    full-width punctuation within a paragraph, removed; outside fenced code, never after a heading."""
+    full-width punctuation within a paragraph, removed; outside code, never after a heading."""
     def join(match: re.Match) -> str:
         line = match.string[match.string.rfind("\n", 0, match.start()) + 1:match.start()]
         if re.match(r"[ \t]*#", line):  # "## 演習" ends the heading: the next line is not part of it
             return match.group(0)
         return next(group for group in match.groups() if group is not None)
 
-    parts = re.split(r"(^[ \t]*(?:```|~~~)[^\n]*\n.*?^[ \t]*(?:```|~~~)[ \t]*$)", markdown, flags=re.M | re.S)
+    # Fenced code, and a chapter's code blocks (raw `<pre>` HTML, whose comments may be CJK)
+    parts = re.split(r"(^[ \t]*(?:```|~~~)[^\n]*\n.*?^[ \t]*(?:```|~~~)[ \t]*$|<pre\b.*?</pre>)", markdown,
+                     flags=re.M | re.S)
     return "".join(part if i % 2 else _CJK_BREAK.sub(join, part) for i, part in enumerate(parts))

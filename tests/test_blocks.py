@@ -149,3 +149,79 @@ def test_resnet50_layer1_downsample_only_widens():
     # The comment the chapter quotes for where the name comes from
     source = inspect.getsource(torchvision.models.resnet.BasicBlock.__init__)
     assert "Both self.conv1 and self.downsample layers downsample the input when stride != 1" in source
+
+
+def test_downsample_is_called_through_module_call_and_hooks_run():
+    block = r.resnet18().layer2[0]
+    seen = []
+    block.downsample.register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    x = torch.randn(1, 64, 8, 8)
+    # `block.downsample(x)` is `nn.Module.__call__`: conv then batch norm, with the hook
+    assert torch.equal(block.downsample(x), block.downsample[1](block.downsample[0](x)))
+    assert len(seen) == 1
+    block.downsample.forward(x)  # `.forward` skips the hooks
+    assert len(seen) == 1
+
+
+def test_conv1x1_alone_does_not_load_torchvisions_downsample():
+    from labml_resnet.blocks import conv1x1
+    model = r.resnet18()
+    model.layer2[0].downsample = conv1x1(64, 128, 2)
+    result = model.load_state_dict(torchvision.models.resnet18().state_dict(), strict=False)
+    assert result.missing_keys == ["layer2.0.downsample.weight"]
+    assert {k for k in result.unexpected_keys if k.startswith("layer2.0.")} == {
+        "layer2.0.downsample.0.weight", "layer2.0.downsample.1.weight", "layer2.0.downsample.1.bias",
+        "layer2.0.downsample.1.running_mean", "layer2.0.downsample.1.running_var",
+        "layer2.0.downsample.1.num_batches_tracked"}
+
+
+def test_labml_bottleneck_strides_on_the_3x3():
+    from labml_nn.resnet import BottleneckResidualBlock
+    block = BottleneckResidualBlock(64, 64, 256, stride=2)
+    assert (block.conv1.stride, block.conv2.stride, block.conv2.kernel_size) == ((1, 1), (2, 2), (3, 3))
+
+
+@pytest.mark.parametrize("groups", [1, 2, 32])
+def test_groups_divide_the_weights_and_keep_the_output(groups):
+    # The note on `nn.Conv2d`: weight `[C_out, C_in / groups, k, k]`; group j reads only its inputs
+    conv = nn.Conv2d(64, 64, 3, padding=1, groups=groups, bias=False)
+    assert conv.weight.shape == (64, 64 // groups, 3, 3)
+    x = torch.randn(1, 64, 8, 8)
+    y = conv(x)
+    x2 = x.clone()
+    x2[:, 64 // groups:] += 1  # change every input channel outside the first group
+    if groups > 1:
+        assert torch.equal(conv(x2)[:, :64 // groups], y[:, :64 // groups])
+
+
+def test_dilation_same_weights_wider_window():
+    torch.manual_seed(0)
+    dilated = nn.Conv2d(1, 1, 3, dilation=2, bias=False)
+    wide = nn.Conv2d(1, 1, 5, bias=False)
+    with torch.no_grad():  # a 5×5 kernel that is zero between the taps of the dilated 3×3
+        wide.weight.zero_()
+        wide.weight[:, :, ::2, ::2] = dilated.weight
+    x = torch.randn(1, 1, 9, 9)
+    assert dilated.weight.numel() == 9
+    torch.testing.assert_close(dilated(x), wide(x))
+    assert "replace_stride_with_dilation" in inspect.signature(torchvision.models.ResNet).parameters
+
+
+def test_linear_is_x_a_transpose_plus_b():
+    fc = r.resnet18().fc
+    assert fc.weight.shape == (1000, 512)
+    x = torch.randn(3, 512)
+    torch.testing.assert_close(fc(x), x @ fc.weight.T + fc.bias)
+    assert "y = xA^T + b" in nn.Linear.__doc__
+    # A 1×1 convolution on a 1×1 map
+    conv = nn.Conv2d(512, 1000, 1)
+    with torch.no_grad():
+        conv.weight.copy_(fc.weight[:, :, None, None])
+        conv.bias.copy_(fc.bias)
+        torch.testing.assert_close(conv(x[:, :, None, None]).flatten(1), fc(x))
+
+
+def test_default_groups_and_width_keep_the_papers_bottleneck():
+    block = Bottleneck(256, 64)
+    assert [m.out_channels for m in (block.conv1, block.conv2, block.conv3)] == [64, 64, 256]
+    assert block.conv2.groups == 1

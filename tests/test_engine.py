@@ -180,3 +180,25 @@ def test_an_unregistered_name_is_refused_before_any_cache(tiny_project):
 
     with pytest.raises(PluginError, match="is not a registered Markdown writer"):
         _build('os.system("true")')
+
+
+# ---------------------------------------------------------------------------------------------
+# The reading time: what is open on a page
+
+
+def test_open_words_leave_closed_blocks_out_but_read_their_summary():
+    from mkdocs_literate import reading
+    html = """<article><h1>Title<a class="headerlink" href="#t">&para;</a></h1>
+    <p>one two three</p>
+    <details class="note"><summary>A summary line</summary><p>hidden words here</p>
+      <pre><code>hidden_code()</code></pre></details>
+    <details class="note" open><summary>Open</summary><p>shown words</p></details>
+    <div class="lit-code"><div class="highlight"><pre><code>x = self.conv1(x)</code></pre></div></div>
+    <table><tr><th>depth</th><td>20 layers</td></tr></table>
+    <svg><text>figure words</text></svg><span aria-hidden="true">hidden</span>
+    <p>残差学习 and <code>stride</code><br>two</p></article>"""
+    counts = reading.open_words(html)
+    # Title; one two three; A summary line; Open; shown words; and, stride, two: 13 prose words
+    assert counts == {"prose": 13, "code": 4, "tables": 3, "cjk": 4}
+    assert reading.reading_minutes(counts) == 1
+    assert reading.reading_minutes({"prose": 2000, "code": 500, "tables": 0, "cjk": 1000}) == 17

@@ -5,6 +5,7 @@ import json
 import os
 import pickle
 import shutil
+import re
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import experiment  # noqa: E402
-from labml_resnet.experiments import cifar10, display, memory, records, runs, world  # noqa: E402
+from labml_resnet.experiments import cifar10, display, flags, memory, records, runs, world  # noqa: E402
 
 # Fields of metrics.jsonl that are wall-clock times; everything else must be reproducible
 TIMES = {"epoch_s", "images_per_s", "time_s"}
@@ -330,12 +331,12 @@ def test_a_short_run_halves_its_batch_and_learning_rate():
     config = experiment.make_config({"epochs": 1})
     fitted, said = experiment.fit_to_length(config, 50_000, given={"epochs"})
     total = 50_000 // fitted.batch_size
-    assert total >= experiment.MIN_STEPS and 50_000 // (2 * fitted.batch_size) < experiment.MIN_STEPS
+    assert total >= flags.MIN_STEPS and 50_000 // (2 * fitted.batch_size) < flags.MIN_STEPS
     assert fitted.lr / fitted.batch_size == pytest.approx(config.lr / config.batch_size)
     assert f"A run of 97 iterations is too short for batch 512: it trains with batch {fitted.batch_size}" in said
     # The batch stops at MIN_BATCH; a given batch or learning rate is kept; the paper's recipe is not touched
     tiny, _ = experiment.fit_to_length(config, 500, given=set())
-    assert tiny.batch_size == experiment.MIN_BATCH
+    assert tiny.batch_size == flags.MIN_BATCH
     assert experiment.fit_to_length(config, 50_000, given={"batch_size"}) == (config, "")
     assert experiment.fit_to_length(config, 50_000, given={"lr"}) == (config, "")
     paper = experiment.make_config({"preset": "paper", "epochs": 1})
@@ -857,6 +858,47 @@ def test_what_the_site_says_of_the_degradation_runs_holds():
     assert np.mean(stds["resnet56"]) < np.mean(stds["resnet20"])
 
 
+def test_what_the_results_page_says_of_the_kept_nets_holds():
+    """The results page's numbers and statements about the kept nets, checked against their records."""
+    page = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
+    page = " ".join(page.split())
+    plain56 = records.kept_run("fig6-quick-plain56").final
+    assert f"plain-56 is far behind ({100 * (1 - plain56['test_error']):.1f}% test accuracy)" in page
+    # The JPEG copy's test images are in another order than the official test_batch's
+    first = [example["label"] for example in records.analysis("fig6-quick-resnet20")["examples"][:4]]
+    assert first != ["cat", "ship", "ship", "airplane"]
+    assert "the official `test_batch`, whose first four are cat, ship, ship, airplane" in page
+
+
+def test_what_the_pages_say_of_the_lesion_holds():
+    """Every number of the lesion paragraph, in all three editions, from the kept records."""
+    resnet, plain = (records.analysis(f"fig6-quick-{name}")["lesion"] for name in ("resnet56", "plain56"))
+    without = {entry["block"]: 100 * entry["error"] for entry in resnet["blocks"]}
+    plain_without = [100 * entry["error"] for entry in plain["blocks"]]
+    close = sum(error - 100 * resnet["error"] < 5 for error in without.values())
+    largest = sorted(without, key=without.get)[-2:]
+    assert largest == ["layer1.0", "layer2.0"]
+    numbers = [f"{100 * resnet['error']:.1f}%", f"{min(without.values()):.1f}%", f"{max(without.values()):.1f}%",
+               f"{without['layer2.0']:.1f}%", f"{without['layer1.0']:.1f}%", f"{100 * plain['error']:.1f}%",
+               f"{min(plain_without):.1f}%", f"{max(plain_without):.1f}%"]
+    english = " ".join((ROOT / "docs" / "results.md").read_text(encoding="utf-8").split())
+    assert (f"ResNet-56 gets {numbers[0]} of the test images wrong; without any one of its {len(without)} blocks it "
+            f"gets between {numbers[1]} and {numbers[2]} wrong, and without {close} of them less than 5 points more"
+            ) in english
+    assert f"`layer2.0` ({numbers[3]})" in english and f"`layer1.0` ({numbers[4]})" in english
+    assert f"Plain-56 gets {numbers[5]} wrong; without any one block, between {numbers[6]} and {numbers[7]}" in english
+    chapter = " ".join((ROOT / "labml_resnet" / "__init__.py").read_text(encoding="utf-8").split())
+    assert (f"Without any one of its {len(without)} blocks, ResNet-56 gets between {numbers[1]} and {numbers[2]} of "
+            f"the test images wrong ({numbers[0]} whole); without any one block, plain-56 gets between {numbers[6]} "
+            f"and {numbers[7]} wrong") in chapter
+    for edition in ("ja", "zh"):
+        text = (ROOT / "docs" / f"results.{edition}.md").read_text(encoding="utf-8")
+        for number in numbers:
+            assert number in text, (edition, number)
+        for count in (len(without), close):  # the number of blocks, and of those close to the whole net
+            assert re.search(rf"(?<![\d.]){count}(?![\d.%])", text), (edition, count)
+
+
 def reproduce_models() -> list[str]:
     from labml_resnet.experiments import reproduce
     return reproduce.FIG6_MODELS
@@ -897,6 +939,53 @@ def test_the_response_stds_are_those_of_the_3x3_batch_norms():
     assert stds[index] == pytest.approx(torch.cat(outputs).std(correction=0).item(), rel=1e-5)
 
 
+def test_deleting_a_block_leaves_its_shortcut():
+    """Veit et al.'s lesion: the net without block i is the net with block i replaced by its
+    shortcut (the identity, or option A where the shape changes), for residual and plain nets;
+    inside a stage that is the net built without the block."""
+    import copy
+    from labml_resnet.experiments import reproduce
+    from labml_resnet.shortcuts import ZeroPadShortcut
+    torch.manual_seed(0)
+    images, labels = torch.randn(12, 3, 32, 32), torch.randint(0, 10, (12,))
+    for net in (experiment.labml_resnet.resnet20(), experiment.labml_resnet.plain20()):
+        net.train()
+        with torch.no_grad():  # batch-norm statistics that are not those of a fresh net
+            net(torch.randn(16, 3, 32, 32))
+        net.eval()
+        result = reproduce.lesion(net, images, labels, batch_size=5)  # three batches, the last one short
+        assert result["error"] == pytest.approx((reproduce.predictions(net, images) != labels).float().mean().item())
+        assert [entry["block"] for entry in result["blocks"]] == [f"layer{s}.{j}" for s in (1, 2, 3) for j in range(3)]
+        for entry in result["blocks"]:
+            stage, j = entry["block"].split(".")
+            without = copy.deepcopy(net)
+            blocks = list(getattr(without, stage))
+            if j == "0" and stage != "layer1":
+                shortcut = reproduce.block_shortcut(blocks[0])
+                assert isinstance(shortcut, ZeroPadShortcut)
+                assert shortcut is blocks[0].downsample or blocks[0].downsample is None  # the block's own, if it has one
+                blocks[0] = shortcut
+            else:
+                del blocks[int(j)]
+            setattr(without, stage, torch.nn.Sequential(*blocks))
+            error = (reproduce.predictions(without, images) != labels).float().mean().item()
+            assert entry["error"] == pytest.approx(error), entry
+
+
+def test_the_lesion_can_be_added_to_a_record(reproduced, data_dir):
+    """`add_lesion` measures only the lesion, into an existing analysis.json, and gets what `analyse` got."""
+    from labml_resnet.experiments import reproduce
+    path = reproduced / "kept" / "fig6-quick-resnet20" / "analysis.json"
+    before = json.loads(path.read_text())
+    assert before["lesion"]["error"] == pytest.approx(1 - before["test_accuracy"])
+    del before["lesion"]
+    path.write_text(json.dumps(before))
+    added = reproduce.add_lesion(path.parent, data_dir, experiment)
+    after = json.loads(path.read_text())
+    assert after["lesion"] == added and {k: v for k, v in after.items() if k != "lesion"} == before
+    assert len(added["blocks"]) == 9 and added["error"] == pytest.approx(1 - before["test_accuracy"])
+
+
 def test_the_figures_are_drawn_from_the_records(reproduced, monkeypatch):
     """Change a record and the figure changes; the labels and numbers come from the runs."""
     monkeypatch.setattr(records, "RUNS", reproduced / "kept")
@@ -908,11 +997,81 @@ def test_the_figures_are_drawn_from_the_records(reproduced, monkeypatch):
     assert f"ResNet-20: training error {100 * last['train_error']:.1f}%, test error {100 * last['test_error']:.1f}%" in curves
     responses = records.responses_svg(names, ["plain-20", "ResNet-20"], "Layer responses")
     assert responses.count("<polyline") == 4
-    table = records.confusion_markdown(names[1])
-    assert table.splitlines()[0].startswith("| true class | class0 | class1 |") and len(table.splitlines()) == 12
+    result = records.analysis(names[1])
+    heat_map = records.confusion_svg(names[1], "Confusion matrix")
+    # One shaded cell per count, every count written in its cell, the class names on both axes
+    assert heat_map.count("<rect") == 100 and heat_map.count(">class0</text>") == 2
+    for row in result["confusion"]:
+        for count in row:
+            assert f">{count}</text>" in heat_map
+    assert f"class0 {100 * result['class_accuracy'][0]:.1f}%" in heat_map  # in the text alternative
+    lesion = records.lesion_svg(names, ["plain-20", "ResNet-20"], "Lesion")
+    assert lesion.count("<polyline") == 4 and ">layer2</text>" in lesion and ">layer3</text>" in lesion
+    for label, name in zip(["plain-20", "ResNet-20"], names):
+        recorded = records.analysis(name)["lesion"]
+        assert f"{label}: whole net {100 * recorded['error']:.1f}%; without layer1.0 " \
+               f"{100 * recorded['blocks'][0]['error']:.1f}%" in lesion
     rows = metrics(reproduced / "kept" / names[1])
     rows[-1]["test_error"] = 0.5
     (reproduced / "kept" / names[1] / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     changed = records.learning_curves_svg([names[:1], names[1:]], ["plain", "ResNet"], [["plain-20"], ["ResNet-20"]],
                                           "Training and test error")
     assert changed != curves and "test error 50.0%" in changed
+
+
+# ## The experiment's notes and its appendix's, held to the code
+
+def test_the_fast_recipe_note_quotes_the_config():
+    """The note on where the fast recipe comes from names these values, and which are ours."""
+    doc = " ".join(experiment.__doc__.split())
+    fast, quick, paper = (experiment.make_config({"preset": p}) for p in ("fast", "quick", "paper"))
+    assert (fast.batch_size, fast.lr, fast.schedule, fast.momentum, fast.nesterov) == (512, 0.4, "onecycle", 0.9, True)
+    assert (fast.weight_decay, fast.label_smoothing, fast.epochs, fast.warmup) == (5e-4, 0.1, 50, 0.1)
+    assert ("Batch 512, a peak learning rate of 0.4 reached by a linear warm-up and followed by a linear decay to 0, "
+            "Nesterov momentum 0.9 and weight decay 5e-4") in doc
+    assert "0.1 is the label smoothing of" in doc
+    assert (f"Ours are the {fast.epochs} epochs, the {fast.warmup:.0%} warm-up, the label smoothing and the quick "
+            "recipe.") in doc
+    # The paper's recipe assumes plain momentum; `--nesterov` gives fb.resnet.torch's
+    assert not paper.nesterov and paper.momentum == 0.9 and "`--preset paper` assumes plain momentum" in doc
+    assert experiment.make_config({"preset": "paper", "nesterov": True}).nesterov
+    assert "train.lua#L24" in doc and "sets `nesterov = true`" in doc
+
+
+def test_the_sample_output_is_the_kept_runs_own():
+    """display.py's sample is made from docs/runs/fig6-quick-resnet20 with the functions the run prints with."""
+    text = display.kept_run_output_markdown("fig6-quick-resnet20")
+    rows = runs.read_metrics(runs.KEPT / "fig6-quick-resnet20")
+    lines = text.split("\n")
+    assert lines[0] == "```" and lines[-1] == "```"
+    assert lines[1].startswith("resnet20 (0.27M parameters), quick recipe, on cpu: 5 epochs, 1,950 iterations "
+                               "of 128 images; 50,000 training images; run folder runs/<time>-resnet20")
+    assert lines[2:2 + len(rows)] == [display.format_epoch_line(row, 5, rows[:i + 1]) for i, row in enumerate(rows)]
+    assert rows[-1]["step"] == 1950 and f"test accuracy: final {100 * (1 - rows[-1]['test_error']):.2f}%" in text
+
+
+def test_the_memory_page_cites_a_test_that_exists():
+    doc = " ".join(memory.__doc__.split())
+    assert "`test_bf16_autocast_saves_half_the_bytes` in `tests/test_experiment.py`" in doc
+    assert callable(globals()["test_bf16_autocast_saves_half_the_bytes"])
+    assert "between 0.45 and 0.55" in doc
+
+
+def test_the_plumbing_keeps_the_flags_and_messages(capsys):
+    """Moved out of experiment.py: the command line, the short-run rule, the batch checks, the loop's exits."""
+    config, given = flags.parse_command_line(["--preset", "quick", "--epochs", "2"], experiment.Config,
+                                             experiment.make_config)
+    assert (config.preset, config.epochs, config.batch_size) == ("quick", 2, 128) and given == {"preset", "epochs"}
+    with pytest.raises(SystemExit):
+        flags.parse_command_line(["--milestones", "0.8", "0.5"], experiment.Config, experiment.make_config)
+    assert "--milestones must be increasing" in capsys.readouterr().err
+    one = world.World(0, 1, torch.device("cpu"))
+    with pytest.raises(SystemExit, match="larger than the 100 training images"):
+        one.check_batch(128, 100)
+    with pytest.raises(SystemExit, match="does not split over 3 processes"):
+        world.World(0, 3, torch.device("cpu")).check_batch(128, 1000)
+    net = nn.Linear(2, 2)
+    assert one.wrap(net) is net
+    progress = runs.Progress(unfinished={"steps": 3, "lr": 0.1})
+    assert runs.epoch_so_far(progress) == {"steps": 3, "lr": 0.1} and progress.unfinished == {}
+    assert runs.epoch_so_far(progress)["steps"] == 0

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import PROJECT, ROOT
 from mkdocs_literate import catalogs, project, splitter, translate
-from mkdocs_literate.page import LABELS
+from mkdocs_literate.page import LABELS, render_page
 
 
 def use_project(monkeypatch, root, chapters=None, docs=None):
@@ -194,6 +194,29 @@ def test_extract_marks_changed_english_fuzzy_and_keeps_the_translation(tmp_path,
     assert translator("T") == "題"
 
 
+def test_code_comments_are_catalog_entries_translated_line_for_line(tmp_path, monkeypatch):
+    source = tmp_path / "chapter.py"
+    source.write_text('# Adds one\nx = f(1,  # the first\n      # the second,\n      # on two lines\n      2)\n')
+    use_project(monkeypatch, tmp_path, {"chapter.md": "chapter.py"})
+    (tmp_path / "docs").mkdir()
+    catalogs.extract(["ja"])
+    path = translate.catalog_path("ja", "chapter")
+    po = polib.pofile(str(path))
+    assert [(e.msgid, e.comment) for e in po] == [
+        ("Adds one", "section: x"), ("the first", "section: code comment in x"),
+        ("the second,\non two lines", "section: code comment in x")]
+    for entry, text in zip(po, ["1 を足す", "1 つ目", "2 つ目を1 行で"]):
+        entry.msgstr = text
+    po.save()
+    assert ["as many lines as the English (2)" in p for p in catalogs.check(["ja"])] == [True]
+    po.find("the second,\non two lines").msgstr = "2 つ目、\n2 行で"
+    po.save()
+    assert catalogs.check(["ja"]) == []
+    comments = translate.comment_translator("ja", "chapter.py")
+    page = render_page(source, "chapter.py", "https://github.com/o/r", comments=comments)
+    assert "# 1 つ目" in page and "# 2 つ目、" in page and "# 2 行で" in page and "the first" not in page
+
+
 def test_stale_page_is_reported(tmp_path, monkeypatch):
     use_project(monkeypatch, tmp_path, docs=tmp_path)
     english = tmp_path / "page.md"
@@ -343,6 +366,12 @@ def test_line_breaks_beside_full_width_punctuation_are_joined_within_a_paragraph
     assert translate.join_cjk_lines("次の通り：\n`conv1`、\n$x$ と\n**ReLU**") == "次の通り：`conv1`、$x$ と\n**ReLU**"
     assert translate.join_cjk_lines("ResNet\n。") == "ResNet。"
     assert translate.join_cjk_lines("ストライド\n2 の") == "ストライド\n2 の"  # CJK, then Latin: a space belongs there
+    # CJK inside an inline link, code span or emphasis on either side; full-width brackets
+    assert translate.join_cjk_lines("コードは\n[よくある落とし穴](pitfalls.md)に") == "コードは[よくある落とし穴](pitfalls.md)に"
+    assert translate.join_cjk_lines("[結果](results.md)\nにまとめ") == "[結果](results.md)にまとめ"
+    assert translate.join_cjk_lines("见\n`块`和") == "见`块`和"
+    assert translate.join_cjk_lines("ResNet\n（He ら）\nResNet") == "ResNet（He ら）ResNet"
+    assert translate.join_cjk_lines("见\n[ResNet](x.md)") == "见\n[ResNet](x.md)"  # Latin link text: the space stays
     for block in ["* 項目", "1. 項目", "| 表 |", "<div>", "```", "$$x$$", "## 見出し", "!!! note", ""]:
         assert translate.join_cjk_lines(f"である。\n{block}") == f"である。\n{block}", block
     assert translate.join_cjk_lines("## 演習。\nResNet\n## 演習\n本文") == "## 演習。\nResNet\n## 演習\n本文"
@@ -353,3 +382,20 @@ def test_line_breaks_between_cjk_characters_are_joined_outside_code():
             "结尾是中文\nResNet 开头\n**加粗**\n继续")
     assert translate.join_cjk_lines(text) == ("形状确实相同，这时是**恒等映射**。\n* 选项 A\n  全零\n\n```\n中文\n中文\n```\n"
                                          "结尾是中文\nResNet 开头**加粗**继续")
+
+
+def test_spaces_between_cjk_pieces_of_generated_html_are_dropped_outside_code():
+    """A generated figure translates its words one element at a time; the space the English needs
+    between them is a stray one between two CJK characters (not in `<pre>`, not beside Latin)."""
+    caption = '<figcaption><span>猫</span><br><span>✗ 予測：</span> <span>犬</span></figcaption>'
+    assert translate.join_cjk_html(caption) == caption.replace("</span> <span>", "</span><span>")
+    assert translate.join_cjk_html("<p>ResNet の <code>x</code> と y</p>") == "<p>ResNet の <code>x</code> と y</p>"
+    code = "<pre><code># 残差 ブランチ</code></pre>"
+    assert translate.join_cjk_html("<p>残差 ブランチ</p>" + code) == "<p>残差ブランチ</p>" + code
+
+
+def test_line_breaks_in_a_chapters_code_block_are_kept():
+    """A chapter's code goes into the page as raw `<pre>` HTML: a translated comment that ends in
+    full-width punctuation keeps its line break (the next line is code)."""
+    code = '<pre id="L3"><code>x = 1  # 値（V = 0）\ny = 2  # 終わり。\nz = 3</code></pre>'
+    assert translate.join_cjk_lines("段落の\n続き\n\n" + code) == "段落の続き\n\n" + code

@@ -97,6 +97,7 @@ def test_markdown_pages_have_the_right_lang_and_fit_at_390(open_page, lang):
         assert page.evaluate("document.documentElement.lang") == lang, path
         width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], (lang, path, width)
+        assert page.evaluate(_STRAY_SPACES) == [], (lang, path)  # generated figures' captions included
 
 
 @pytest.mark.parametrize("start, target", [("", "ja"), ("ja/", "zh"), ("zh/", "ja"), ("ja/", "en")])
@@ -169,7 +170,7 @@ _TABLE_CELLS = """() => [...document.querySelectorAll('article table')].flatMap(
 def test_generated_tables_are_translated(open_page, lang):
     """Every table on these pages is made by a `<!-- md: … -->` line, and its words are
     translated even in a section whose notes are still shown in English."""
-    for path in ["shapes/", "preact/", "residual/", "experiments/memory/"]:
+    for path in ["shapes/", "preact/", "resnet/", "variants/", "experiments/memory/"]:
         page = open_page(f"{lang}/{path}", 1280)
         cells = page.evaluate(_TABLE_CELLS)
         assert len(cells) > 20, path
@@ -217,14 +218,17 @@ def test_emphasis_is_not_italic(open_page, lang):
     assert all(font == "normal" for font, _ in styles), styles  # the page's own, outside English passages
 
 
-# A space a reader sees beside full-width punctuation, in the text as laid out (innerText),
-# without code blocks, hidden MathML and English passages
+# A space a reader sees beside full-width punctuation or between two CJK characters (a line
+# break next to a link or code span, say), in the text as laid out (innerText), without code
+# blocks, hidden MathML and English passages
 _STRAY_SPACES = r"""() => {
   const hidden = [...document.querySelectorAll('article pre, article .katex-mathml, article [lang=en], .lit-links')]
   hidden.forEach(e => e.style.display = 'none')
   const text = document.querySelector('article').innerText
   hidden.forEach(e => e.style.display = '')
-  return [...text.matchAll(/.{0,8}(?:[、。：；，！？][ \u00a0]+\S|\S[ \u00a0]+[、。：；，！？]).{0,8}/g)].map(m => m[0])
+  const cjk = '[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60\u3000-\u303f]'
+  const stray = new RegExp(`.{0,8}(?:[、。：；，！？][ \u00a0]+\\S|\\S[ \u00a0]+[、。：；，！？]|${cjk}[ \u00a0]+${cjk}).{0,8}`, 'g')
+  return [...text.matchAll(stray)].map(m => m[0])
 }"""
 
 
@@ -236,3 +240,34 @@ def test_no_space_beside_full_width_punctuation(open_page, lang):
         if spaces:
             found[path] = spaces
     assert not found, found
+
+
+# Any word of a generated figure outside it: an SVG text drawn past the figure's edge is cut
+# (a translated label is longer than the English one), a caption wider than its box
+_FIGURE_TEXT_OUTSIDE = """() => [...document.querySelectorAll('figure.lit-generated')].flatMap(figure => {
+  const out = [];
+  for (const svg of figure.querySelectorAll('svg')) {
+    const box = svg.getBoundingClientRect();
+    for (const text of svg.querySelectorAll('text')) {
+      const r = text.getBoundingClientRect();  // after any rotation
+      if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1)
+        out.push(text.textContent);
+    }
+  }
+  for (const caption of figure.querySelectorAll('figcaption'))
+    if (caption.scrollWidth > caption.clientWidth + 1 || caption.getBoundingClientRect().right > figure.getBoundingClientRect().right + 1)
+      out.push(caption.textContent);
+  return out;
+})"""
+
+
+@pytest.mark.parametrize("lang", ["en", *LANGS])
+def test_every_word_of_a_generated_figure_fits_in_it(open_page, lang):
+    """The learning curves (stacked in chapter 1, single panels on the results page), the lesion
+    figure and the confusion heat map, in every edition, on a phone and on a desktop."""
+    prefix = "" if lang == "en" else f"{lang}/"
+    for width in (390, 1280):
+        for path in ["residual/", "results/"]:
+            page = open_page(prefix + path, width)
+            assert page.locator("figure.lit-generated").count() >= 3, (lang, path)
+            assert page.evaluate(_FIGURE_TEXT_OUTSIDE) == [], (lang, path, width)

@@ -402,9 +402,9 @@ def test_render_page_translates_notes_and_keeps_code(tmp_path):
 def test_render_page_puts_its_own_words_in_the_pages_language(tmp_path):
     source = tmp_path / "chapter.py"
     source.write_text("# add the shortcut\ny = x + 1\n", encoding="utf-8")
-    labels = {"source": "ソース", "permalink": "この節へのリンク", "lines": "この行"}
+    labels = {"source": "ソース", "permalink": "この節へのリンク", "lines": "この行", "colon": "："}
     page = render_page(source, "m.py", "https://github.com/o/r", labels=labels)
-    assert "ソース: <a" in page and 'title="この節へのリンク"' in page and 'title="この行"' in page
+    assert "ソース：<a" in page and 'title="この節へのリンク"' in page and 'title="この行"' in page
     assert "Source" not in page and "Link to this section" not in page
 
 
@@ -654,3 +654,37 @@ def test_inserting_a_line_moves_no_other_anchor_in_the_chapters(path):
         for new in ["", f"{indent}# a new note"]:
             if compiles(insert_line(text, line, new)):
                 assert moved_anchors(text, line, new, before) == [], (line, new)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comments that stay in the code, translated line for line
+
+_CODE_WITH_COMMENTS = '''import torch
+
+
+def f(x):
+    y = g(x,  # a trailing comment
+          # a run inside
+          # the brackets
+          2)  # noqa
+    return y  # [B, C]
+'''
+
+
+def test_code_comments_are_the_comments_left_in_the_code():
+    found = splitter.code_comments(splitter.split_source(_CODE_WITH_COMMENTS))
+    # Not the tool's `# noqa`, not `# [B, C]` (no words); a run on consecutive lines is one comment
+    assert [(c.lines, c.column, c.text, c.anchor) for c in found] == [
+        ([5], 14, "a trailing comment", "f"), ([6, 7], 10, "a run inside\nthe brackets", "f")]
+
+
+def test_translated_code_comments_keep_the_code_and_its_line_numbers():
+    module = splitter.split_source(_CODE_WITH_COMMENTS)
+    table = {"a trailing comment": "末尾のコメント", "a run inside\nthe brackets": "括弧の中の\n連なり"}
+    translated = splitter.translate_code_comments(module, table.get)
+    assert len(translated.lines) == len(module.lines)
+    assert translated.lines[4] == "    y = g(x,  # 末尾のコメント\n"
+    assert translated.lines[5:7] == ["          # 括弧の中の\n", "          # 連なり\n"]
+    assert translated.sections[-1].code.endswith("2)  # noqa\n    return y  # [B, C]")
+    # A translation with another number of lines would move the code: the English stays
+    assert splitter.translate_code_comments(module, {"a run inside\nthe brackets": "一行"}.get) is module

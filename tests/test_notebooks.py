@@ -75,8 +75,11 @@ def test_every_notebook_is_valid_and_holds_the_whole_chapter(site, page, lang):
     for code in code_cells:
         tree = ast.parse(code)
         assert not any(notebooks.is_main_block(statement) for statement in tree.body), code
-    # Every code line of the chapter is there, in order (the `__main__` block apart)
+    # Every code line of the chapter is there, in order (the `__main__` block apart), with the
+    # comments in the code in the edition's language (`translate.comment_translator`)
     module = splitter.split_file(ROOT / rel_path)
+    if lang != notebooks.DEFAULT_LANGUAGE:
+        module = splitter.translate_code_comments(module, translate.comment_translator(lang, rel_path))
     main_lines = {n for s in ast.parse("".join(module.lines)).body if notebooks.is_main_block(s)
                   for n in range(s.lineno, s.end_lineno + 1)}
     expected = [module.lines[n - 1].rstrip("\r\n") for section in module.sections for n in section.code_lines

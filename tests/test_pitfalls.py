@@ -4,7 +4,8 @@
 here is not a copy: the tests take the `python title="…"` blocks and the `pycon` sessions from
 the page itself, so the page and the tests cannot drift apart.
 
-* every titled block runs on its own, as shown;
+* every titled block runs on its own, as shown (a block may import an earlier one by its title,
+  `from discarded_wrong import ResNet18`, as a reader who saved both files would);
 * every session on the page prints what the page says it prints (run with `doctest`);
 * for each pitfall, a test builds the wrong version, asserts that the bad thing happens, and
   asserts that the fixed version behaves;
@@ -12,6 +13,8 @@ the page itself, so the page and the tests cannot drift apart.
 """
 import doctest
 import re
+import sys
+import types
 from pathlib import Path
 from textwrap import dedent
 
@@ -29,7 +32,7 @@ ANCHORS = ["relu-placement", "no-batch-norm", "shortcut-shape", "projection-in-l
 # `## 1. Heading {#anchor}`: attr_list gives the heading its id
 HEADING = re.compile(r"^## (?P<text>.+?)(?: \{#(?P<anchor>[\w-]+)\})?$", re.MULTILINE)
 
-# A fenced block: ```lang attrs … ``` at any indentation (content tabs indent by four spaces)
+# A fenced block: ```lang attrs … ``` at any indentation (closed `??? note` blocks indent by four spaces)
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]+)(?P<attrs>[^\n]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$",
                    re.MULTILINE | re.DOTALL)
 TITLE = re.compile(r'title="([^"]+)"')
@@ -58,10 +61,25 @@ _cache = {}
 def run(title):
     """Run the page's block `title` in a fresh namespace (once) and return that namespace."""
     if title not in _cache:
+        code = SNIPPETS[title]
+        # `from discarded_wrong import …`: the page's earlier block of that title, as a module
+        for name in re.findall(r"^from (\w+) import", code, re.MULTILINE):
+            if f"{name}.py" in SNIPPETS and name not in sys.modules:
+                module = types.ModuleType(name)
+                module.__dict__.update(run(f"{name}.py"))
+                sys.modules[name] = module
         namespace = {"__name__": title.removesuffix(".py")}
-        exec(compile(SNIPPETS[title], f"{PAGE.name}:{title}", "exec"), namespace)
+        exec(compile(code, f"{PAGE.name}:{title}", "exec"), namespace)
         _cache[title] = namespace
     return _cache[title]
+
+
+def test_every_code_block_on_the_page_is_found():
+    # Inside closed blocks too: a fence the parser missed would be a session nobody runs
+    text = PAGE.read_text(encoding="utf-8")
+    openings = re.findall(r"^[ \t]*```[\w-]+", text, re.MULTILINE)
+    found = sum(len(blocks) for blocks in SECTIONS.values())
+    assert found == len(openings) and found > 40
 
 
 def test_page_has_nine_pitfalls_each_with_wrong_and_fixed_code():
@@ -101,7 +119,8 @@ def _page_html():
     """The page's Markdown as the site turns it into HTML, as far as headings go."""
     markdown = pytest.importorskip("markdown")
     body = PAGE.read_text(encoding="utf-8").split("---", 2)[2]   # without the front matter
-    return markdown.markdown(body, extensions=["attr_list", "toc", "pymdownx.superfences"])
+    return markdown.markdown(body, extensions=["attr_list", "toc", "pymdownx.superfences",
+                                                  "pymdownx.details"])
 
 
 def test_every_pitfall_has_the_anchor_the_chapters_link_to():
@@ -185,42 +204,31 @@ def test_relu_overwriting_x_loses_the_preactivation_identity():
         assert torch.allclose(wrong(x), wrong.bn1(x).relu())
 
 
-def test_blog_block_discards_conv1_and_stops_where_the_shape_changes():
-    wrong = run("discarded_wrong.py")["BlogBlock"]
-    fixed = run("discarded_fixed.py")["FixedBlogBlock"]
+def test_blog_stem_throws_conv1_away_and_layer1_gets_the_image():
+    ResNet18 = run("discarded_wrong.py")["ResNet18"]
     torch.manual_seed(0)
-    x = torch.randn(2, 8, 12, 12)
-    block = wrong(8, 8)
-    before = block(x)
-    nn.init.normal_(block.conv1.weight)                     # conv1 takes no part in the result
-    assert torch.equal(block(x), before) and before.shape == x.shape
-    block(x).sum().backward()
-    assert block.conv1.weight.grad is None and block.conv2.weight.grad is not None
-    for out_channels, stride in [(16, 2), (8, 2), (16, 1)]:  # a shape change of any kind fails
-        with pytest.raises(RuntimeError):
-            wrong(8, out_channels, stride)(x)
-        assert fixed(8, out_channels, stride)(x).shape == (2, out_channels, 12 // stride, 12 // stride)
+    model = ResNet18()
+    seen = []
+    model.layer1.register_forward_pre_hook(lambda module, args: seen.append(args[0].shape))
+    with pytest.raises(RuntimeError, match=r"expected input\[2, 3, 32, 32\] to have 64 channels, but got 3"):
+        model(torch.randn(2, 3, 32, 32))
+    assert seen == [(2, 3, 32, 32)]                      # the image itself reached layer1
+    with pytest.raises(RuntimeError, match="expected input.*to have 3 channels"):
+        model(torch.randn(2, 64, 32, 32))                # "no input gets through": conv1 wants 3
 
 
-def test_blog_resnet18_stops_at_layer2():
-    # A ResNet-18 of blog blocks, stage by stage as torchvision builds it: layer1 runs, layer2.0 fails
-    torchvision = pytest.importorskip("torchvision")
-    wrong = run("discarded_wrong.py")["BlogBlock"]
-    fixed = run("discarded_fixed.py")["FixedBlogBlock"]
-    resnet18 = torchvision.models.resnet18()
-    shapes = [(b.conv1.in_channels, b.conv1.out_channels, b.stride)
-              for stage in (resnet18.layer1, resnet18.layer2, resnet18.layer3, resnet18.layer4)
-              for b in stage]
-    x = y = torch.randn(1, 64, 56, 56)
-    with torch.no_grad():
-        for i, (in_channels, out_channels, stride) in enumerate(shapes):
-            y = fixed(in_channels, out_channels, stride)(y)
-            if i < 2:
-                x = wrong(in_channels, out_channels, stride)(x)
-                assert x.shape == (1, 64, 56, 56)
-        assert y.shape == (1, 512, 7, 7)   # the fixed block halves and widens as the paper's
-        with pytest.raises(RuntimeError, match="expected input.*to have 128 channels"):
-            wrong(*shapes[2])(x)
+def test_fixed_stem_feeds_conv1_to_layer1_and_trains_it():
+    FixedResNet18 = run("discarded_fixed.py")["FixedResNet18"]
+    torch.manual_seed(0)
+    model = FixedResNet18()
+    shapes = {}
+    for name in ("layer1", "layer2", "layer3", "layer4"):
+        getattr(model, name).register_forward_hook(    # a hook that returns None keeps the output
+            lambda module, args, out, name=name: shapes.update({name: tuple(out.shape)}))
+    model(torch.randn(2, 3, 32, 32)).sum().backward()
+    assert shapes == {"layer1": (2, 64, 32, 32), "layer2": (2, 128, 16, 16),
+                      "layer3": (2, 256, 8, 8), "layer4": (2, 512, 4, 4)}   # the comments' shapes
+    assert model.conv1.weight.grad is not None and model.conv1.weight.grad.abs().sum() > 0
 
 
 # 2. No batch normalization
@@ -231,21 +239,37 @@ def _first_layer_gradient(model, x):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])   # the page's session has its own draw
-def test_without_batch_norm_the_first_layer_gradient_vanishes_with_depth(seed):
+def test_default_init_without_batch_norm_vanishes_and_either_remedy_prevents_it(seed):
     conv_stack = run("batchnorm_wrong.py")["conv_stack"]
     conv_bn_stack = run("batchnorm_fixed.py")["conv_bn_stack"]
+    he_init = run("batchnorm_fixed.py")["he_init"]
     torch.manual_seed(seed)
     x = torch.randn(16, 16, 16, 16)
-    plain = [_first_layer_gradient(conv_stack(depth), x) for depth in (10, 30)]
-    with_bn = [_first_layer_gradient(conv_bn_stack(depth), x) for depth in (10, 30)]
-    assert 1e7 < plain[0] / plain[1] < 1e10      # "seven to nine orders of magnitude"
-    assert min(with_bn) > 0.1 and with_bn[1] > with_bn[0]   # does not vanish; grows here
+    plain, he, with_bn = [], [], []
+    for depth in (10, 20, 30):                   # drawn in the page's order
+        models = conv_stack(depth), he_init(conv_stack(depth)), conv_bn_stack(depth)
+        for column, model in zip((plain, he, with_bn), models):
+            column.append(_first_layer_gradient(model, x))
+    assert 1e7 < plain[0] / plain[2] < 1e10      # "seven to nine orders of magnitude"
+    assert all(1e-3 < g < 1 for g in he)         # "between 10^-3 and 1 at every depth"
+    assert min(with_bn) > 0.1 and with_bn[2] > with_bn[0]   # does not vanish; grows here
+
+
+def test_he_init_draws_the_variance_he_et_al_derive():
+    he_init = run("batchnorm_fixed.py")["he_init"]
+    torch.manual_seed(0)
+    conv = he_init(nn.Sequential(nn.Conv2d(16, 16, 3)))[0]
+    k = 16 * 3 * 3                                # fan-in = fan-out here
+    assert abs(conv.weight.var().item() * k / 2 - 1) < 0.15 and torch.equal(conv.bias, torch.zeros(16))
 
 
 def test_default_conv_init_and_torchvision_convs_have_no_bias():
+    torch.manual_seed(0)
     conv = nn.Conv2d(16, 16, 3)                   # U(-1/sqrt(k), 1/sqrt(k)), k = 16 * 3 * 3
-    bound = 1 / (16 * 3 * 3) ** 0.5
+    k = 16 * 3 * 3
+    bound = 1 / k ** 0.5
     assert conv.weight.abs().max() <= bound and conv.weight.abs().max() > 0.95 * bound
+    assert abs(conv.weight.var().item() * 3 * k - 1) < 0.15   # variance 1/(3k): a sixth of 2/k
     torchvision = pytest.importorskip("torchvision")
     convs = [m for m in torchvision.models.resnet18().modules() if isinstance(m, nn.Conv2d)]
     assert len(convs) == 20 and all(m.bias is None for m in convs)

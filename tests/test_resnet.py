@@ -3,6 +3,7 @@ coursework sessions, exercises."""
 import doctest
 import pathlib
 import re
+import textwrap
 
 import pytest
 import torch
@@ -10,7 +11,7 @@ import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
 import labml_resnet as r
-from labml_resnet.shapes import count_parameters, on_meta, stage_sizes
+from labml_resnet.shapes import count_macs, count_parameters, on_meta, stage_sizes
 from labml_resnet.shortcuts import ProjectionShortcut, ZeroPadShortcut
 
 CHAPTER = pathlib.Path(r.resnet.__file__)
@@ -213,10 +214,12 @@ def test_exercise_1_zero_padding_shortcuts_of_resnet20():
 
 
 def _sessions(path: pathlib.Path) -> str:
-    """The ```pycon blocks of a chapter's notes (full-line comments), as one doctest text."""
+    """The ```pycon blocks of a chapter's notes (full-line comments), as one doctest text; a block
+    inside a closed `??? note` is indented, and is dedented here."""
     comments = [re.sub(r"^\s*# ?", "", line) if line.lstrip().startswith("#") else ""
                 for line in path.read_text(encoding="utf-8").splitlines()]
-    return "\n".join(re.findall(r"^```pycon\n(.*?)^```", "\n".join(comments), flags=re.M | re.S))
+    blocks = re.findall(r"^( *)```pycon\n(.*?)^\1```", "\n".join(comments), flags=re.M | re.S)
+    return "\n".join(textwrap.dedent(block) for _, block in blocks)
 
 
 def test_coursework_sessions_run_as_shown():
@@ -241,3 +244,66 @@ def test_frozen_batch_norms_still_update_their_statistics_in_train_mode():
     after_train = model.bn1.running_mean.clone()
     model.eval()(torch.randn(2, 3, 64, 64))
     assert torch.equal(model.bn1.running_mean, after_train)
+
+
+def test_paper_imagenet_tables_say_what_the_chapter_says():
+    t2, t3 = r.resnet.PAPER_TABLE2, r.resnet.PAPER_TABLE3
+    # Table 2: depth hurts the plain net and helps the ResNet
+    assert t2["plain-34"] > t2["plain-18"] and t2["ResNet-34 A"] < t2["ResNet-18 A"]
+    # The rows the two tables share agree
+    assert all(t3[name][0] == t2[name] for name in ("plain-34", "ResNet-34 A"))
+    # Table 3: B slightly better than A, C slightly better than B, all better than plain-34
+    top1 = {o: t3[f"ResNet-34 {o}"][0] for o in "ABC"}
+    assert t3["plain-34"][0] > top1["A"] > top1["B"] > top1["C"]
+    # Every row of the table names a builder of this chapter
+    assert set(r.resnet.PAPER_IMAGENET_NETWORKS) == set(t2) | set(t3)
+
+
+def test_option_c_has_thirteen_projections_more_than_b_in_resnet34():
+    # "the extra parameters introduced by many (thirteen) projection shortcuts"
+    def projections(option):
+        return sum(isinstance(m, ProjectionShortcut) for m in on_meta(lambda: r.resnet34(shortcut=option)).modules())
+    assert (projections("C"), projections("B")) == (16, 3)
+    assert projections("C") - projections("B") == 13
+
+
+def test_option_a_pairs_cost_the_same_multiply_adds():
+    for depth in (18, 34):
+        plain, residual = getattr(r, f"plain{depth}"), getattr(r, f"resnet{depth}")
+        assert count_macs(on_meta(plain)) == count_macs(on_meta(lambda: residual(shortcut="A")))
+
+
+def test_a_projection_nearly_doubles_a_bottleneck():
+    (params_id, macs_id), (params_proj, macs_proj) = r.resnet.bottleneck_costs("B"), r.resnet.bottleneck_costs("C")
+    convs = 256 * 64 + 9 * 64 * 64 + 64 * 256
+    assert params_id == convs + 2 * (64 + 64 + 256)
+    assert params_proj - params_id == 256 * 256 + 2 * 256
+    # "nearly as many as the three convolutions": doubled, close but not exact
+    assert 0.9 * convs < 256 * 256 < convs
+    assert 1.9 < params_proj / params_id < 2 and 1.9 < macs_proj / macs_id < 2
+    assert macs_id == convs * 56 * 56 and macs_proj == (convs + 256 * 256) * 56 * 56
+
+
+def test_plain34_against_vgg19():
+    paper = r.resnet.PAPER_GMACS
+    plain = count_macs(on_meta(r.plain34)) / 1e9
+    vgg = count_macs(on_meta(torchvision.models.vgg19)) / 1e9
+    assert round(plain, 1) == paper["plain-34"] and round(vgg, 1) == paper["VGG-19"]
+    # "only 18% of VGG-19": the paper's own numbers give 18.4%, ours 18.6%
+    assert int(100 * paper["plain-34"] / paper["VGG-19"]) == int(100 * plain / vgg) == r.resnet.PAPER_PLAIN34_OF_VGG19
+
+
+def test_sixty_thousand_iterations_of_256_are_about_120_epochs():
+    # "trained for up to 60 × 10⁴ iterations", "a mini-batch size of 256", "1.28 million training images"
+    assert 60e4 * 256 / 1.28e6 == 120
+
+
+def test_the_chapter_shows_the_paper_tables():
+    text = CHAPTER.read_text(encoding="utf-8")
+    for writer in ("paper_imagenet_table_markdown", "bottleneck_shortcut_markdown", "vgg_scale_markdown"):
+        assert f"# <!-- md: labml_resnet.resnet.{writer}() -->" in text
+    table = r.resnet.paper_imagenet_table_markdown()
+    assert "| ResNet-34 C | `resnet34(shortcut=\"C\")` | 22,716,840 | 3.83 | — | 24.19 | 7.40 |" in table
+    assert "| plain-18 | `plain18()` | 11,515,688 | 1.79 | 27.94 | — | — |" in table
+    assert "| 256 → 256 projection | 136,448 | 423,886,848 |" in r.resnet.bottleneck_shortcut_markdown()
+    assert "| VGG-19 | 19.63 | 19.6 |" in r.resnet.vgg_scale_markdown()

@@ -320,6 +320,43 @@ def test_generated_tables_agree_with_the_tests():
     assert "zero-pad shortcut" in shapes.shape_table_markdown("resnet20", 32)
 
 
+
+def test_stage_tables_summarize_the_traces():
+    table = shapes.stage_table_markdown("resnet50", 224)
+    assert "| `conv1` | 7×7 conv, 3 → 64, /2 | 3 × 224 × 224 | 64 × 112 × 112 | `conv1` |" in table
+    assert "| `layer1` | 3 blocks | 64 × 56 × 56 | 256 × 56 × 56 | — |" in table
+    # "the first 1×1 of layer2.0, layer3.0 and layer4.0 halves the side" (and the projection beside it)
+    for stage, blocks, c, n in (("layer2", 4, 256, 56), ("layer3", 6, 512, 28), ("layer4", 3, 1024, 14)):
+        assert (f"| `{stage}` | {blocks} blocks | {c} × {n} × {n} | {2 * c} × {n // 2} × {n // 2} "
+                f"| `{stage}.0.downsample.0`, `{stage}.0.conv1` |") in table
+    # ResNet-18: "the stem takes 224 to 56 in two steps; each stage after the first halves the side once"
+    sizes = stage_sizes(on_meta(r.resnet18), 224)
+    assert (sizes["conv1"], sizes["maxpool"]) == (112, 56)
+    assert [sizes[f"layer{i}"] for i in range(1, 5)] == [56, 28, 14, 7]
+    assert "| `layer1` | 2 blocks | 64 × 56 × 56 | 64 × 56 × 56 | — |" in shapes.stage_table_markdown("resnet18", 224)
+    # ResNet-20: "the CIFAR stem keeps 32×32; stages run at 32, 16 and 8", option A's shortcut strides
+    cifar = shapes.stage_table_markdown("resnet20", 32)
+    assert "| `conv1` | 3×3 conv, 3 → 16 | 3 × 32 × 32 | 16 × 32 × 32 | — |" in cifar
+    assert "| `layer3` | 3 blocks | 32 × 16 × 16 | 64 × 8 × 8 | `layer3.0.downsample`, `layer3.0.conv1` |" in cifar
+    assert [size for name, size in stage_sizes(r.resnet20(), 32).items() if name.startswith("layer")] == [32, 16, 8]
+
+
+def test_long_traces_are_closed_and_the_tables_are_site_machinery():
+    # Every layer-by-layer trace sits in a closed block, under its stage summary
+    lines = SOURCE.split("\n")
+    traces = [i for i, line in enumerate(lines) if "<!-- md: labml_resnet.shapes.shape_table_markdown(" in line]
+    assert len(traces) == 3
+    for i in traces:
+        assert lines[i].startswith("#     <!--") and lines[i - 2].startswith('# ??? note "')
+        assert "stage_table_markdown" in lines[i - 4]
+    # The chapter formats no tables: the writers live in labml_resnet/_tables.py, under the chapter's names
+    from labml_resnet._site import MARKDOWN_WRITERS
+    assert "@markdown_writer" not in SOURCE and "def shape_table_markdown" not in SOURCE
+    for name in ("shape_table_markdown", "stage_table_markdown", "small_cnn_table_markdown", "block_walkthrough_markdown",
+                 "parameter_table_markdown", "flop_table_markdown", "stride_placement_table_markdown",
+                 "cifar_cost_table_markdown"):
+        assert MARKDOWN_WRITERS[f"labml_resnet.shapes.{name}"] is getattr(shapes, name)
+
 # ---------------------------------------------------------------------------------------------
 # Exercises: every one has a closed answer, and the numbers in the answers are right
 

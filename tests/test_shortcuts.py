@@ -101,3 +101,12 @@ def test_none_is_not_a_way_to_say_plain():
         BasicBlock(16, 16, shortcut=None)
     with pytest.raises(ValueError, match="plain=True"):
         r.resnet20(shortcut=None)
+
+
+def test_labml_nn_claims_identity_beat_projections():
+    # The chapter quotes labml-nn's notes, and says Table 3 shows the opposite (C 24.19 < B 24.52)
+    import inspect
+
+    import labml_nn.resnet
+    text = " ".join(inspect.getsource(labml_nn.resnet).split())
+    assert "when the feature map sizes match they found identity mapping to be better than linear projections" in text

@@ -13,6 +13,7 @@ import pytest
 from mkdocs.exceptions import PluginError
 
 import site_fixtures
+from mkdocs_literate import reading
 from site_fixtures import CHAPTERS, PAGES, REPO_URL, ROOT
 
 from mkdocs_literate import directives, katex  # noqa: E402
@@ -30,6 +31,8 @@ def site(tmp_path_factory):
 def test_strict_build_is_clean(site):
     # How long it takes is `make bench-site`'s business (benchmarks/site_build.py), not a test's
     assert "WARNING" not in site.log and "ERROR" not in site.log, site.log
+    # MkDocs reports a link to a missing anchor at INFO: a broken link in any edition
+    assert "anchor" not in site.log, site.log
 
 
 def test_pages_in_reading_order(site):
@@ -186,6 +189,49 @@ def test_chapter_page_size(site, page):
     assert (site.path / page / "index.html").stat().st_size < PAGE_BUDGET  # the HTML alone, uncompressed
 
 
+# One sitting per page: what is open on a page (prose, code and tables outside closed blocks)
+OPEN_WORDS_BUDGET = 4000
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_each_page_reads_in_one_sitting(site, page):
+    """Every page shows its reading time under its title, in every edition, computed from the
+    words open on the page; an English page has at most OPEN_WORDS_BUDGET of them."""
+    for edition in ["", "ja/", "zh/"]:
+        html = site.html(edition + page)
+        times = re.findall(r'</h1>\s*<p class="lit-reading-time" data-open-words="(\d+)" data-cjk="(\d+)">([^<]+)</p>', html)
+        assert len(times) == 1 and len(re.findall("lit-reading-time", html)) == 1, (edition + page, times)
+        words, cjk, text = times[0]
+        counts = reading.open_words(reading.article(html.replace(text, "")))
+        assert int(words) == counts["prose"] + counts["code"] + counts["tables"]
+        assert str(reading.reading_minutes(counts)) in text
+        if edition:
+            assert int(cjk) > 0 or page == "api/", edition + page  # the API reference stays English
+    words = int(re.search(r'data-open-words="(\d+)"', site.html(page)).group(1))
+    print(f"{page or 'index'}: {words} open words")
+    assert words <= OPEN_WORDS_BUDGET, f"{page}: {words} open words"
+
+
+@pytest.mark.parametrize("page", list(CHAPTERS))
+def test_the_source_line_uses_the_editions_colon(site, page):
+    assert '<p class="lit-source">Source: <a' in site.html(page)
+    for edition, label in [("ja/", "ソース："), ("zh/", "源代码：")]:  # full-width, with no space after it
+        assert f'<p class="lit-source">{label}<a' in site.html(edition + page)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_headings_have_the_english_ids_in_every_edition(site, page):
+    """A link to a section (`pitfalls.md#relu-placement`, or a copied address) works in every
+    edition: a translated page's headings have the English page's ids, in the same order, and
+    its own links to them follow."""
+    english = re.findall(r'<h[1-6] id="([^"]+)"', site.html(page))
+    for edition in ["ja/", "zh/"]:
+        html = site.html(edition + page)
+        assert re.findall(r'<h[1-6] id="([^"]+)"', html) == english, edition + page
+        ids = set(re.findall(r'\bid="([^"]+)"', html))
+        assert {target for target in re.findall(r'href="#([^"]+)"', html)} <= ids, edition + page
+
+
 # ---------------------------------------------------------------------------------------------
 # The hook's parts, without a build
 
@@ -232,14 +278,40 @@ def _code_text(page_html: str) -> list[str]:
     return [html.unescape(re.sub(r"<[^>]+>", "", block)) for block in blocks]
 
 
+def _without_comments(blocks: list[str]) -> list[str]:
+    return [re.sub(r"#.*", "", block) for block in blocks]
+
+
 @pytest.mark.parametrize("page", list(CHAPTERS))
 def test_the_code_is_the_same_in_every_edition(site, page):
-    """The notes are translated, the code never is (`self.plain` stays `self.plain` in /ja/)."""
+    """The notes are translated, the code never is (`self.plain` stays `self.plain` in /ja/);
+    the comments in it are, line for line, so every line keeps its number."""
     english = _code_text(site.html(page))
     for edition in ("ja/", "zh/"):
-        assert _code_text(site.html(edition + page)) == english, edition
+        translated = _code_text(site.html(edition + page))
+        assert [block.count("\n") for block in translated] == [block.count("\n") for block in english]
+        assert _without_comments(translated) == _without_comments(english), edition
     if english:  # every line keeps its number, and its highlighting (put back after search read the page)
         assert 'class="lit-line" data-line=' in site.html(page) and '<span class="n">' in site.html(page)
+
+
+@pytest.mark.parametrize("page", list(CHAPTERS))
+def test_the_comments_in_the_code_are_translated(site, page):
+    """Each comment that stays in the code (`splitter.code_comments`) shows in the edition's
+    language in its code column and its notebook: the catalogs have them all (`check`)."""
+    from mkdocs_literate import splitter, translate
+    comments = splitter.code_comments(splitter.split_file(ROOT / CHAPTERS[page]))
+    for lang in ("ja", "zh"):
+        code = "\n".join(_code_text(site.html(f"{lang}/{page}")))
+        notebook = site.path / lang / (page.rstrip("/") + ".ipynb")
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"] if page and notebook.exists() else []
+        notebook_code = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+        for comment in comments:
+            translated = translate.comment_translator(lang, CHAPTERS[page])(comment.text)
+            assert translated, (lang, page, comment.text)
+            for line in translated.split("\n"):
+                assert f"# {line}".rstrip() in code, (lang, page, line)
+                assert not cells or f"# {line}".rstrip() in notebook_code, (lang, page, line)
 
 
 def test_copy_runnable_links_in_every_edition(site):

@@ -214,6 +214,18 @@ def read_label_names(folder: Path) -> list[str]:
 
 #
 # ## Loading
+def load_everywhere(world, data_dir: Path, download: bool, validation: int, limit_train: int,
+                    limit_test: int) -> dict[str, np.ndarray]:
+    r"""
+    `load_cifar10` in every process of `world` (a `World`): the first process downloads
+    CIFAR-10 if it is missing while the others wait, then each reads it from disk.
+    """
+    if world.is_main:
+        find_cifar10(Path(data_dir), download)
+    world.barrier()
+    return load_cifar10(Path(data_dir), download, validation, limit_train, limit_test)
+
+
 def load_cifar10(data_dir: Path, download: bool = True, validation: int = 0, limit_train: int = 0,
                  limit_test: int = 0) -> dict[str, np.ndarray]:
     r"""

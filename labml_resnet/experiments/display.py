@@ -7,12 +7,18 @@ description: The experiment's start line, progress bar, per-epoch lines and summ
 # Appendix: what a run prints
 
 A run prints one line when it starts (the model, the recipe, the length, the run folder), a
-progress bar during each epoch, one line per finished epoch, and a summary at the end:
+progress bar during each epoch, one line per finished epoch, and a summary at the end. The
+quick recipe's ResNet-20 kept under `docs/runs/fig6-quick-resnet20/` printed these lines (made
+again here, by the functions below, from its `config.json` and `metrics.jsonl`; the run folder
+was elsewhere):
+
+<!-- md: labml_resnet.experiments.display.kept_run_output_markdown("fig6-quick-resnet20") -->
+
+While an epoch trains, its bar sits below these lines; it looks like this (an illustration: the
+bar is not recorded):
 
 ```
-resnet20 (0.27M parameters), quick recipe, on cpu: 5 epochs, 1,950 iterations of 128 images; …
 epoch 1 (last 50 it: loss 1.412, acc 49.6%) ██████▋    | 250/390 [00:36<00:20, 902 img/s, run ETA 4:40]
-epoch   1/5  iteration    390  train loss 1.634 error 58.71%  test error 45.02% (best 45.02%)  57.1 s, 874 img/s
 ```
 
 The bar moves at every iteration (redrawn at most twice a second), so a slow start never looks
@@ -22,11 +28,16 @@ epoch line shows the **mean over the whole epoch**, so the two differ: while the
 improving, the epoch's mean loss is higher than the last window's, and its mean accuracy lower.
 """
 
+import json
 import statistics
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
+import torch
 from tqdm import tqdm
+
+from labml_resnet._site import markdown_writer
 
 
 def plural(n: int, word: str) -> str:
@@ -129,12 +140,17 @@ def rough_duration(seconds: float) -> str:
 
 
 def epoch_line(row: dict, n_epochs: int, history: list[dict]) -> None:
+    r"""Print the line of an epoch (`format_epoch_line`) above the progress bar."""
+    tqdm.write(format_epoch_line(row, n_epochs, history))
+
+
+def format_epoch_line(row: dict, n_epochs: int, history: list[dict]) -> str:
     r"""The line printed after each epoch: its mean training loss and error, and the test error."""
     best = min(r["test_error"] for r in history)
-    tqdm.write(f"epoch {row['epoch']:>3}/{n_epochs}  iteration {row['step']:>6,}  "
-               f"train loss {row['train_loss']:.3f} error {100 * row['train_error']:5.2f}%  "
-               f"test error {100 * row['test_error']:5.2f}% (best {100 * best:5.2f}%)  "
-               f"{row['epoch_s']:.1f} s, {row['images_per_s']:,.0f} img/s")
+    return (f"epoch {row['epoch']:>3}/{n_epochs}  iteration {row['step']:>6,}  "
+            f"train loss {row['train_loss']:.3f} error {100 * row['train_error']:5.2f}%  "
+            f"test error {100 * row['test_error']:5.2f}% (best {100 * best:5.2f}%)  "
+            f"{row['epoch_s']:.1f} s, {row['images_per_s']:,.0f} img/s")
 
 
 def summary(model: str, progress, folder: Path) -> str:
@@ -162,3 +178,37 @@ def stopped_message(error: Exception, folder: Path, epoch: int, lr: float) -> st
             f"learning rate: --resume {folder} --lr {lr / 2:g}" if checkpoint.is_file()
             else "No checkpoint had been written yet.")
     return f"Stopped: {error}. {kept}"
+
+
+#
+# ## The sample above, from a kept run
+@markdown_writer
+def kept_run_output_markdown(name: str) -> str:
+    r"""
+    A code block: the start line, the epoch lines and the summary that the kept run `name`
+    printed, made from its `config.json` and `metrics.jsonl` by the functions above. The folder
+    it ran in is not kept, so the lines name it `runs/<time>-<model>`.
+    """
+    import labml_resnet
+    from labml_resnet.experiments import runs
+
+    kept = runs.KEPT / name
+    saved = json.loads((kept / "config.json").read_text(encoding="utf-8"))
+    rows = runs.read_metrics(kept)
+    config = SimpleNamespace(**saved, resume="")  # a kept run keeps no `out` or `resume`
+    # The run's length, as the training loop works it out
+    n_train = min(50_000 - config.validation, config.limit_train or 50_000)
+    steps_per_epoch = n_train // config.batch_size
+    total_steps = config.steps or config.epochs * steps_per_epoch
+    n_epochs = -(-total_steps // steps_per_epoch)
+    options = {} if config.shortcut == "default" else {"shortcut": config.shortcut}
+    with torch.device("meta"):
+        net = labml_resnet.CIFAR_BUILDERS[config.model](num_classes=10, **options)
+    on_cpu = config.device == "cpu" or (config.device == "auto" and "cores" in saved["recorded"]["hardware"])
+    device = torch.device("cpu" if on_cpu else config.device.replace("auto", "cuda"))
+    folder = Path("runs") / f"<time>-{config.model}"
+    progress = SimpleNamespace(epoch=len(rows), step=rows[-1]["step"], seconds=rows[-1]["time_s"], history=rows)
+    lines = [start_line(config, net, device, 1, n_epochs, total_steps, n_train, folder, progress),
+             *(format_epoch_line(row, n_epochs, rows[:i + 1]) for i, row in enumerate(rows)),
+             summary(config.model, progress, folder)]
+    return "```\n" + "\n".join(lines) + "\n```"

@@ -24,8 +24,12 @@ by hand or come from elsewhere.
 import argparse
 import json
 import math
-from dataclasses import MISSING, Field, field, fields
-from typing import Any, Literal, get_args, get_origin
+from dataclasses import MISSING, Field, field, fields, replace
+from typing import Any, Callable, Literal, get_args, get_origin
+
+import labml_resnet
+from labml_resnet.experiments.display import plural
+from labml_resnet.experiments.world import check_device
 
 
 def flag(default: Any, help: str, minimum: float | None = None, above: float | None = None,
@@ -124,3 +128,74 @@ def type_name(kind) -> str:
     if get_origin(kind) is tuple:
         return "a list of numbers"
     return {bool: "true or false", int: "a whole number", float: "a number", str: "text"}[kind]
+
+
+#
+# ## The experiment's command line
+#
+# `experiment.py` hands over its `Config` and its `make_config`; the flags given go on top of a
+# preset, or, with `--resume`, on top of the run's saved `config.json`. Whatever a flag does not
+# allow (a bound, a model name, a device, the milestones) ends with argparse's usage message,
+# every problem named, before anything is read or trained.
+def parse_command_line(argv: list[str], config_class: type, make_config: Callable) -> tuple[Any, frozenset]:
+    r"""The configuration that `argv` asks for, and the names of the flags it gave."""
+    from labml_resnet.experiments import runs  # here: runs reads config.json with `check_types`
+
+    parser = make_parser(config_class, choices=dict(model=list(labml_resnet.CIFAR_BUILDERS)),
+                         prog="experiment.py",
+                         description="Train a ResNet of He et al. (2016) on CIFAR-10.",
+                         epilog="python experiment.py plot RUN [RUN ...] -o FIG.png draws "
+                                "training and test error against iterations, as in the paper's "
+                                "Fig. 6; python experiment.py reproduce fig6 --help remakes it.")
+    flags = vars(parser.parse_args(argv))
+    given = {name: value for name, value in flags.items() if value is not None}
+    saved = None
+    if given.get("resume"):
+        saved, _ = runs.read_config(runs.find_run_folder(given["resume"]), config_class)
+    config = make_config(given, saved)
+    problems = check_config(config)
+    if problems:
+        parser.error("\n  ".join(problems))
+    return config, frozenset(given)
+
+
+def check_config(config) -> list[str]:
+    r"""Everything wrong with `config`, as messages that name the flag."""
+    problems = check_values(config) + check_device(config.device)
+    if config.model not in labml_resnet.CIFAR_BUILDERS:
+        problems.append(f"--model {config.model!r} is not a CIFAR model; "
+                        f"choose from {', '.join(labml_resnet.CIFAR_BUILDERS)}")
+    milestones = list(config.milestones)
+    if not all(0 < m <= 1 for m in milestones) or milestones != sorted(milestones):
+        problems.append(f"--milestones must be increasing fractions in (0, 1], not {milestones}")
+    return problems
+
+
+#
+# ## A short run still learns
+#
+# The fast recipe's batch of 512 leaves a one-epoch run 97 iterations, too few to warm up to
+# 0.4 and come down again. A one-cycle run of fewer than `MIN_STEPS` iterations therefore
+# halves its batch and its peak learning rate together (the linear scaling rule of
+# [Goyal et al. 2017](https://arxiv.org/abs/1706.02677)) until the run has `MIN_STEPS`
+# iterations or the batch is `MIN_BATCH`, and says so; `--batch-size` or `--lr` keep yours.
+MIN_STEPS, MIN_BATCH = 300, 32
+
+
+def fit_to_length(config, n_train: int, given: set[str]) -> tuple[Any, str]:
+    r"""The configuration for a run on `n_train` images, and what changed, in words."""
+    def total(c) -> int:
+        return c.steps or c.epochs * (n_train // c.batch_size)
+
+    if config.schedule != "onecycle" or config.steps or given & {"batch_size", "lr"}:
+        return config, ""
+    fitted = config
+    while total(fitted) < MIN_STEPS and fitted.batch_size // 2 >= MIN_BATCH:
+        fitted = replace(fitted, batch_size=fitted.batch_size // 2, lr=fitted.lr / 2)
+    if fitted == config:
+        return config, ""
+    return fitted, (f"A run of {plural(total(config), 'iteration')} is too short for batch "
+                    f"{config.batch_size}: it trains with batch {fitted.batch_size} and peak "
+                    f"learning rate {fitted.lr:g} instead ({plural(total(fitted), 'iteration')};"
+                    f" the same images, the learning rate scaled with the batch). Give --batch-size "
+                    f"or --lr to keep yours.")

@@ -24,8 +24,8 @@ autograd saves too, once per batch).
 <!-- md: labml_resnet.experiments.memory.memory_table_markdown() -->
 
 In bf16 autocast the saved feature maps are bfloat16, half the bytes; the check assumes
-exactly half (`tests/test_memory.py` measures ResNet-20 in bf16 autocast on the CPU to hold it
-to that).
+exactly half (`test_bf16_autocast_saves_half_the_bytes` in `tests/test_experiment.py` measures
+ResNet-20 in bf16 autocast on the CPU and holds the ratio between 0.45 and 0.55).
 
 **And time.** The fast recipe is meant for a GPU. Started on a CPU, it would take hours without
 a word; so before its first step the experiment times a few steps of a copy of the network and
@@ -35,12 +35,14 @@ says how long the run will take, and how long `--preset quick` would.
 import copy
 import os
 import time
+from functools import partial
 from typing import Callable
 
 import torch
 from torch import nn
 
 from labml_resnet._site import markdown_writer
+from labml_resnet.experiments import display
 
 
 def saved_bytes(net: nn.Module, batch_size: int) -> int:
@@ -135,6 +137,25 @@ def seconds_per_image(net: nn.Module, make_optimizer: Callable, train_step: Call
     with torch.no_grad():
         probe(test_x)
     return train, (time.perf_counter() - start) / len(test_x)
+
+
+def how_long_on_cpu(lesson, net: nn.Module, config, data) -> str:
+    r"""
+    The line printed before the fast recipe's first step on a CPU: `seconds_per_image` of `net`
+    with the experiment's (`lesson`'s) optimizer and training step, on the first images of
+    `data` (a `DeviceData`), uncropped so that no random number is drawn; then how long this
+    run, and `--preset quick`, would take at that speed.
+    """
+    batch = slice(0, config.batch_size)
+    bf16 = lesson.uses_bf16(config.precision, data.train_labels.device)
+    seconds = seconds_per_image(
+        net, partial(lesson.make_optimizer, config=config),
+        partial(lesson.train_step, label_smoothing=config.label_smoothing, bf16=bf16),
+        lesson.to_input(data.train_padded[batch, :, 4:36, 4:36], data.mean, data.std, config.channels_last),
+        data.train_labels[batch],
+        lesson.to_input(data.test_images[batch], data.mean, data.std, config.channels_last))
+    quick = lesson.make_config({"preset": "quick", "model": config.model})
+    return display.cpu_estimate(seconds, config, quick, len(data.train_labels), len(data.test_labels))
 
 
 @markdown_writer

@@ -202,11 +202,13 @@ def _spread(labels: list[list], gap: float) -> list[list]:
 
 
 def line_chart(panels: list[dict], x_label: str, description: str, x_max: float | None = None,
-               y_max: float | None = None, height: float = 220, stacked: bool = False) -> str:
+               y_max: float | None = None, height: float = 220, stacked: bool = False,
+               marks: list[tuple[float, str]] = ()) -> str:
     r"""
     An SVG figure of panels side by side (or one above the other if `stacked`, for a narrow
     column). Each panel is `dict(title=…, series=[(label, [(x, y), …], colour_index, width), …])`;
-    every series is labelled at its last point.
+    every series is labelled at its last point. `marks` are `(x, label)`: a faint vertical line
+    in every panel, labelled at its top.
     """
     xs = [x for panel in panels for _, points, _, _ in panel["series"] for x, _ in points]
     ys = [y for panel in panels for _, points, _, _ in panel["series"] for _, y in points]
@@ -214,7 +216,7 @@ def line_chart(panels: list[dict], x_label: str, description: str, x_max: float 
     y_max = y_max or _ticks(max(ys) * 1.05)[-1] + _ticks(max(ys) * 1.05)[1]
     step = height + 58  # from one stacked panel to the next
     width = PANEL + 10 if stacked else PANEL * len(panels) + 10
-    total = (step * len(panels) + 22) if stacked else height + 80
+    total = (step * len(panels) + 2) if stacked else height + 60
     # Its own size in pixels, shrunk to the column where that is narrower (`max-width`): a width
     # of "100%" would collapse inside Material's figures, which are as wide as their content.
     body = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total}" width="{width}" '
@@ -235,6 +237,11 @@ def line_chart(panels: list[dict], x_label: str, description: str, x_max: float 
             body.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle" font-size="11">'
                         f'{_label(tick, x_max >= 2000)}</text>')
         body.append(f'<path d="M{left},{top} V{bottom} H{right}" fill="none" stroke="currentColor"/>')
+        for at, label in marks:
+            x = _scale(at, 0, x_max, left, right)
+            body.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{bottom}" stroke="currentColor" '
+                        f'stroke-opacity="0.5" stroke-dasharray="2 3"/>')
+            body.append(f'<text x="{x + 3:.1f}" y="{top + 10}" font-size="11">{label}</text>')
         labels = []
         for label, points, colour, stroke in panel["series"]:
             colour = PALETTE[colour % len(PALETTE)]
@@ -249,9 +256,11 @@ def line_chart(panels: list[dict], x_label: str, description: str, x_max: float 
         for end in sorted({end for end, _ in labels}):  # labels at the same end kept apart
             for y, label, colour in _spread([row for at, row in labels if at == end], LABEL_GAP):
                 body.append(f'<text x="{end + 4}" y="{y + 4:.1f}" font-size="12" fill="{colour}">{label}</text>')
-    body.append(f'<text x="{width / 2:.0f}" y="{total - 8}" text-anchor="middle" font-size="12">{x_label}</text>')
     body.append("</svg>")
-    return '<figure class="lit-figure lit-generated">' + "".join(body) + "</figure>"
+    # What the axes and lines are, under the figure in HTML, which wraps to the figure's width in
+    # every language (in the SVG a translated caption can be wider than the figure, and is cut)
+    return (f'<figure class="lit-figure lit-generated" style="max-width:{width}px">' + "".join(body)
+            + f"<figcaption>{x_label}</figcaption></figure>")
 
 
 @markdown_writer
@@ -298,15 +307,77 @@ def responses_svg(names: list[str], labels: list[str], description: str, stacked
 
 
 @markdown_writer
-def confusion_markdown(name: str) -> str:
-    r"""Markdown table: the confusion matrix of a kept run on the test images, with each class's accuracy."""
+def lesion_svg(names: list[str], labels: list[str], description: str) -> str:
+    r"""
+    Veit et al.'s lesion figure from kept runs (`reproduce.lesion`): the test error with one block
+    deleted, against the deleted block's position (bold), and the whole net's error (dashed); the
+    first block of each later stage, where the shortcut subsamples, is marked. The text
+    alternative gives every number.
+    """
+    results = [analysis(name)["lesion"] for name in names]
+    blocks = [entry["block"] for entry in results[0]["blocks"]]
+    series, numbers = [], []
+    for k, (label, result) in enumerate(zip(labels, results)):
+        errors = [100 * entry["error"] for entry in result["blocks"]]
+        series.append(("", [(1, 100 * result["error"]), (len(errors), 100 * result["error"])], k, 1))
+        series.append((label, [(i + 1, e) for i, e in enumerate(errors)], k, 2.2))
+        numbers.append(f"{label}: whole net {100 * result['error']:.1f}%; without "
+                       + ", ".join(f"{block} {e:.1f}%" for block, e in zip(blocks, errors)))
+    # A stage's first block (`layer2.0`, `layer3.0`) changes the shape
+    marks = [(i + 1, block.split(".")[0]) for i, block in enumerate(blocks) if i and block.endswith(".0")]
+    return line_chart([dict(title="one block deleted", series=series)],
+                      "deleted block; test error (%), dashed: whole net",
+                      f"{description}. {'. '.join(numbers)}.", x_max=len(blocks), marks=marks)
+
+
+CELL = 50  # the side of a cell of the confusion matrix, in SVG units
+
+
+@markdown_writer
+def confusion_svg(name: str, description: str) -> str:
+    r"""
+    The confusion matrix of a kept run on the test images as a heat map: rows the true class,
+    columns the predicted class, each cell shaded by its count (square root, so that the mistakes
+    show beside the diagonal) with the count written in it, and each class's accuracy at the end
+    of its row. Shades of `currentColor`, so it follows the theme; a dark cell's number is in the
+    page's background colour, the others in `currentColor`, whichever has more contrast.
+    """
     result = analysis(name)
-    names, matrix = result["class_names"], result["confusion"]
-    rows = ["| true class | " + " | ".join(names) + " | accuracy |", "|---|" + "---:|" * (len(names) + 1)]
-    for true, counts, accuracy in zip(names, matrix, result["class_accuracy"]):
-        cells = [f"**{c}**" if i == names.index(true) else (str(c) if c else "·") for i, c in enumerate(counts)]
-        rows.append(f"| {true} | " + " | ".join(cells) + f" | {100 * accuracy:.1f}% |")
-    return "\n".join(rows)
+    names, matrix, accuracy = result["class_names"], result["confusion"], result["class_accuracy"]
+    n, largest = len(names), max(max(row) for row in matrix)
+    left, top = 100, 80
+    width, height = left + CELL * n + 76, top + CELL * n + 10
+    # The text alternative: each class's accuracy, and the most frequent mistake
+    wrong = max(((matrix[t][p], t, p) for t in range(n) for p in range(n) if t != p))
+    summary = (f"{description}. Accuracy per class: " + ", ".join(f"{c} {100 * a:.1f}%" for c, a in zip(names, accuracy))
+               + f". The most frequent mistake: {names[wrong[1]]} taken for {names[wrong[2]]}, {wrong[0]} times.")
+    body = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+            f'height="{height}" style="max-width:100%;height:auto" role="img" aria-label="{summary}" '
+            f'font-family="sans-serif" font-size="12" fill="currentColor">', f"<title>{summary}</title>",
+            f'<text x="{left + CELL * n / 2}" y="14" text-anchor="middle" font-weight="bold">predicted class</text>',
+            f'<text transform="translate(14,{top + CELL * n / 2}) rotate(-90)" text-anchor="middle" '
+            f'font-weight="bold">true class</text>',
+            f'<text x="{left + CELL * n + 40}" y="{top - 8}" text-anchor="middle">accuracy</text>']
+    for j, label in enumerate(names):  # column labels, slanted so that long names fit
+        x = left + CELL * j + CELL / 2
+        body.append(f'<text transform="translate({x + 4},{top - 6}) rotate(-40)">{label}</text>')
+    for i, (label, row) in enumerate(zip(names, matrix)):
+        y = top + CELL * i
+        body.append(f'<text x="{left - 6}" y="{y + CELL / 2 + 4}" text-anchor="end">{label}</text>')
+        for j, count in enumerate(row):
+            shade = 0.85 * math.sqrt(count / largest)
+            x = left + CELL * j
+            body.append(f'<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" fill="currentColor" '
+                        f'fill-opacity="{shade:.3f}" stroke="currentColor" stroke-opacity="0.2"/>')
+            # Past 0.54 the background colour contrasts more with the cell than `currentColor` does
+            colour = ' style="fill:var(--md-default-bg-color,#fff)"' if shade > 0.54 else ""
+            bold = ' font-weight="bold"' if i == j else ""
+            body.append(f'<text x="{x + CELL / 2}" y="{y + CELL / 2 + 4}" text-anchor="middle"{colour}{bold}>'
+                        f'{count}</text>')
+        body.append(f'<text x="{left + CELL * n + 40}" y="{y + CELL / 2 + 4}" text-anchor="middle">'
+                    f'{100 * accuracy[i]:.1f}%</text>')
+    body.append("</svg>")
+    return '<figure class="lit-figure lit-generated">' + "".join(body) + "</figure>"
 
 
 @markdown_writer

@@ -12,8 +12,9 @@ from each kept network what the site shows beside the learning curves:
 
 * the paper's Fig. 7: the standard deviation of every $3 \times 3$ layer's response "after BN
   and before nonlinearity" (the ReLU, or in a residual block the addition), on test images;
-* for the residual nets, per-class accuracy and the confusion matrix on the test images, and
-  a few test images with what the network predicts for them.
+* per-class accuracy and the confusion matrix on the test images, and a few test images with
+  what the network predicts for them;
+* Veit et al.'s lesion study: the test error with each block deleted in turn.
 
 It can be stopped at any time and run again: a finished run is skipped, an unfinished one is
 resumed from its last checkpoint, exactly. `--preset quick` (the default) fits a CPU;
@@ -26,6 +27,7 @@ chapter, and the package never imports the script.
 
 import argparse
 import base64
+import copy
 import io
 import json
 import shutil
@@ -37,6 +39,7 @@ import torch
 from torch import nn
 
 from labml_resnet.experiments import cifar10, runs
+from labml_resnet.shortcuts import make_shortcut
 
 FIG6_MODELS = ["plain20", "plain56", "resnet20", "resnet56"]
 
@@ -103,6 +106,62 @@ def _conv_bn_pairs(net: nn.Module) -> list[tuple[nn.Conv2d, nn.BatchNorm2d]]:
 
 
 #
+# ## Deleting one block at a time (Veit et al.'s lesion study)
+#
+# [Veit, Wilber and Belongie 2016](https://arxiv.org/abs/1605.06431) delete one residual block
+# of a trained ResNet at test time, keeping only its shortcut, and measure the test error of
+# what is left. A deleted block computes its shortcut alone: $x$ itself, or in a block that
+# changes the shape (`layer2.0` and `layer3.0` of the CIFAR-10 nets) the option-A shortcut that
+# the block already has (every `stride`-th pixel, zero channels added). A plain block has no
+# shortcut; we give it the same replacement, so that the two nets lose the same thing. Its
+# input is the output of a ReLU, so the block's last ReLU would leave the shortcut's output as
+# it is. The batch norms stay in evaluation mode, as trained.
+def block_shortcut(block: nn.Module) -> nn.Module:
+    r"""What `block` computes with its residual branch deleted: its shortcut, or, for a plain
+    block, the option-A shortcut of its shape (`nn.Identity` where the shape does not change)."""
+    if getattr(block, "downsample", None) is not None:
+        return block.downsample
+    in_channels, out_channels, stride = block.conv1.in_channels, block.last_bn().num_features, block.conv1.stride[0]
+    return make_shortcut("A", in_channels, out_channels, stride) or nn.Identity()
+
+
+@torch.no_grad()
+def lesion(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 100) -> dict:
+    r"""
+    The test error of the whole net, and of the net with each block deleted in turn:
+    `{"error": …, "blocks": [{"block": "layer1.0", "error": …}, …]}`. Cheap: each batch goes
+    through the whole net once, keeping every block's input; the net without block $i$ then
+    starts from block $i$'s input and runs only the blocks after it.
+    """
+    # A copy (the caller's net is left as it is), in channels-last memory order
+    net = copy.deepcopy(net).to(memory_format=torch.channels_last)
+    blocks = [(f"layer{s + 1}.{j}", block) for s, stage in enumerate(net.stages()) for j, block in enumerate(stage)]
+    shortcuts = [block_shortcut(block) for _, block in blocks]
+
+    def head(x):  # `ResNet.forward` after the stages
+        return net.fc(torch.flatten(net.avgpool(x), 1))
+
+    wrong, wrong_without = 0, torch.zeros(len(blocks), dtype=torch.int64)
+    net.eval()
+    for batch, target in zip(images.split(batch_size), labels.split(batch_size)):
+        # The stem, then every block, keeping the input of each
+        x = net.maxpool(net.relu(net.bn1(net.conv1(batch.contiguous(memory_format=torch.channels_last)))))
+        inputs = []
+        for _, block in blocks:
+            inputs.append(x)
+            x = block(x)
+        wrong += int((head(x).argmax(dim=1) != target).sum())
+        # Block i deleted: its shortcut on its input, then the blocks after it
+        for i, shortcut in enumerate(shortcuts):
+            x = shortcut(inputs[i])
+            for _, block in blocks[i + 1:]:
+                x = block(x)
+            wrong_without[i] += int((head(x).argmax(dim=1) != target).sum())
+    return dict(error=wrong / len(labels),
+                blocks=[dict(block=name, error=int(n) / len(labels)) for (name, _), n in zip(blocks, wrong_without)])
+
+
+#
 # ## The trained network in use
 @torch.no_grad()
 def predictions(net: nn.Module, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
@@ -137,13 +196,9 @@ def example_images(result: dict, scale: int = 3) -> torch.Tensor:
     return torch.from_numpy(np.stack(pictures)[:, ::scale, ::scale].transpose(0, 3, 1, 2).copy())
 
 
-def analyse(kept: Path, data_dir: Path, lesson: ModuleType, examples: int = 12) -> dict:
-    r"""
-    Measure a kept run's network (`model.pt`) on the test images of `data_dir` and write
-    `analysis.json` beside it: the layer responses, the confusion matrix and per-class
-    accuracy, and a few test images with their predictions. `lesson` (the experiment) builds
-    the network and its inputs exactly as in training.
-    """
+def load_kept(kept: Path, data_dir: Path, lesson: ModuleType) -> tuple[nn.Module, dict, torch.Tensor, tuple]:
+    r"""A kept run's network (`model.pt`), the CIFAR-10 arrays of `data_dir`, the test images as the network
+    reads them, and the normalization; `lesson` (the experiment) builds both exactly as in training."""
     saved = json.loads((kept / "config.json").read_text())
     saved.pop("recorded", None)
     config = lesson.make_config({}, runs.check_types(lesson.Config, saved, str(kept / "config.json")))
@@ -152,6 +207,16 @@ def analyse(kept: Path, data_dir: Path, lesson: ModuleType, examples: int = 12) 
     arrays = cifar10.load_cifar10(data_dir, download=False)
     mean, std = lesson.normalization(arrays["train_images"], config.normalize)
     images = lesson.to_input(torch.from_numpy(arrays["test_images"]), mean, std, channels_last=False)
+    return net, arrays, images, (mean, std)
+
+
+def analyse(kept: Path, data_dir: Path, lesson: ModuleType, examples: int = 12) -> dict:
+    r"""
+    Measure a kept run's network (`model.pt`) on the test images of `data_dir` and write
+    `analysis.json` beside it: the layer responses, the confusion matrix and per-class
+    accuracy, a few test images with their predictions, and the lesion study.
+    """
+    net, arrays, images, (mean, std) = load_kept(kept, data_dir, lesson)
     labels = arrays["test_labels"]
     predicted = predictions(net, images).numpy()
     matrix = confusion(labels, predicted)
@@ -166,9 +231,20 @@ def analyse(kept: Path, data_dir: Path, lesson: ModuleType, examples: int = 12) 
                   class_accuracy=(matrix.diagonal() / matrix.sum(axis=1)).tolist(),
                   response_stds=response_stds(net, images), examples=shown,
                   normalization=dict(mean=mean.flatten().tolist(), std=std.flatten().tolist(),
-                                     shape=[list(mean.shape), list(std.shape)]))
+                                     shape=[list(mean.shape), list(std.shape)]),
+                  lesion=lesion(net, images, torch.from_numpy(labels).long()))
     (kept / "analysis.json").write_text(json.dumps(result, indent=1) + "\n")
     return result
+
+
+def add_lesion(kept: Path, data_dir: Path, lesson: ModuleType) -> dict:
+    r"""Only the lesion study, added to (or replaced in) an existing `analysis.json`, without training or
+    measuring the rest again."""
+    net, arrays, images, _ = load_kept(kept, data_dir, lesson)
+    result = json.loads((kept / "analysis.json").read_text())
+    result["lesion"] = lesion(net, images, torch.from_numpy(arrays["test_labels"]).long())
+    (kept / "analysis.json").write_text(json.dumps(result, indent=1) + "\n")
+    return result["lesion"]
 
 
 #
@@ -198,7 +274,8 @@ def reproduce_fig6(lesson: ModuleType, data_dir: str, preset: str, models: list[
 # What `--help` says: plain words, for a terminal
 DESCRIPTION = ("Train plain-20, plain-56, ResNet-20 and ResNet-56 with one recipe and one seed, keep each run "
                "under docs/runs/, and measure what the site's figures show: the layer responses of the paper's "
-               "Fig. 7, the confusion matrix and a few test images with their predictions. Stop it at any time "
+               "Fig. 7, the confusion matrix, a few test images with their predictions, and the test error with each "
+               "block deleted in turn. Stop it at any time "
                "and run it again: finished runs are skipped, unfinished ones resumed. Any other flag (--epochs, "
                "--device, ...) goes to each training run.")
 

@@ -32,8 +32,10 @@ import signal
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import torch
 import torch.distributed
@@ -41,6 +43,7 @@ from torch import nn
 from tqdm import tqdm
 
 from labml_resnet.experiments.cifar10 import FOLDER, official_files
+from labml_resnet.experiments.display import stopped_message
 from labml_resnet.experiments.flags import check_types
 
 
@@ -164,6 +167,17 @@ def save_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimiz
 # What `Progress.unfinished` holds, and of which type
 UNFINISHED = dict(steps=int, steps_per_epoch=int, loss=float, correct=float, images=int, window=list, seconds=float,
                   lr=float)
+
+
+def epoch_so_far(progress: Progress) -> dict:
+    r"""
+    What the training loop has summed in the epoch it starts: a stopped epoch's sums, taken out of
+    `progress.unfinished`, or nothing yet (no steps, no window, no seconds).
+    """
+    so_far = progress.unfinished or dict(steps=0, loss=0.0, correct=0.0, images=0, window=[0.0, 0.0],
+                                         seconds=0.0, lr=0.0)
+    progress.unfinished = {}
+    return so_far
 
 
 def load_checkpoint(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer) -> Progress:
@@ -336,6 +350,16 @@ class StopRequest:
             return False
         return world.sum(torch.tensor([float(bool(self.signal))], device=world.device)).item() > 0
 
+    def stop_if_asked(self, world, reading: bool, progress: Progress, bar, sums: dict) -> None:
+        r"""
+        Raise `Stopped` if the processes agree to stop after this step, with the epoch's `sums` so
+        far and the seconds of its progress `bar` in `progress.unfinished`, for the checkpoint.
+        """
+        if self.agreed(world, reading):
+            progress.unfinished = dict(sums, seconds=bar.seconds())
+            bar.close()
+            raise Stopped
+
     def finish(self, folder: Path, net: nn.Module, optimizer: torch.optim.Optimizer, progress: Progress,
                settings: dict, world) -> None:
         r"""Write the checkpoint where the run stopped, say how to continue, and exit."""
@@ -346,6 +370,22 @@ class StopRequest:
             tqdm.write(f"stopped at epoch {progress.epoch + 1}, iteration {progress.step:,}; continue with: "
                        f"{continue_command(folder, world.size)}", file=sys.stderr)
         raise SystemExit(128 + (self.signal or signal.SIGINT))
+
+    @contextmanager
+    def guard(self, folder: Path, net: nn.Module, optimizer: torch.optim.Optimizer, progress: Progress,
+              settings: dict, world, started: float) -> Iterator[None]:
+        r"""
+        Around an epoch that began at `started` (`time.perf_counter()`): where the training loop
+        raises `Stopped`, `finish` the run; where it raises `FloatingPointError` (a loss that is no
+        longer finite), exit with one line that says where the last good checkpoint is.
+        """
+        try:
+            yield
+        except FloatingPointError as error:
+            raise SystemExit(stopped_message(error, folder, progress.epoch, settings["lr"])) from None
+        except Stopped:
+            progress.seconds += time.perf_counter() - started
+            self.finish(folder, net, optimizer, progress, settings, world)
 
     def __exit__(self, kind, error, traceback) -> None:
         for number, handler in self.previous.items():
@@ -362,3 +402,23 @@ def continue_command(folder: Path, processes: int = 1) -> str:
     r"""The command that resumes the run in `folder`."""
     start = f"torchrun --nproc_per_node={processes}" if processes > 1 else "python"
     return f"{start} experiment.py --resume {folder}"
+
+
+#
+# ## Exercises
+#
+# 1. **Exact resumption.** Kill a run with `kill -9` and `--resume` it: on the CPU its
+#    `metrics.jsonl` ends exactly as an uninterrupted run's (apart from the times). Which parts
+#    of the code make that true? *Hint:* `epoch_generator` in the experiment chapter, and this page.
+#
+#     ??? success "Answer"
+#
+#         Three things. The checkpoint is written to a temporary file and renamed, so it is
+#         whole; it holds the model, the optimizer's momentum buffers, `Progress` and the random
+#         state. Each epoch's crops, flips and order come from `epoch_generator(seed, epoch)`, so a
+#         resumed epoch draws exactly what it would have drawn. And a resumed run starts where its
+#         checkpoint was written: after `kill -9`, at the end of an epoch (the metrics lines of an
+#         epoch that had not reached its checkpoint are dropped); after Ctrl-C, at the step where it
+#         stopped, with that epoch's sums so far (`Progress.unfinished`). `tests/test_experiment.py`
+#         kills a run, `tests/test_interrupt.py` stops runs with Ctrl-C, and both check the metrics.
+#

@@ -21,6 +21,7 @@ from typing import Iterator
 
 import torch
 import torch.distributed as dist
+from torch import nn
 
 
 @dataclass
@@ -48,6 +49,26 @@ class World:
         r"""Wait until every process reaches this line."""
         if self.size > 1:
             dist.barrier()
+
+    def wrap(self, net: nn.Module, compile: bool = False) -> nn.Module:
+        r"""
+        `net` as the training loop calls it: in `DistributedDataParallel` if there are several
+        processes (it averages the gradients over them in `backward`), and `torch.compile`d if asked.
+        """
+        model = net
+        if self.size > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            model = nn.parallel.DistributedDataParallel(net, device_ids=ids)
+        return torch.compile(model) if compile else model
+
+    def check_batch(self, batch_size: int, n_train: int) -> None:
+        r"""Stop with a message if a batch of `batch_size` images is more than the `n_train`
+        training images, or does not split evenly over the processes."""
+        if batch_size > n_train:
+            raise SystemExit(f"--batch-size {batch_size} is larger than the {n_train:,} "
+                             f"training images; use a smaller batch")
+        if batch_size % self.size:
+            raise SystemExit(f"--batch-size {batch_size} does not split over {self.size} processes")
 
 
 #
@@ -88,6 +109,19 @@ def check_device(name: str) -> list[str]:
 
 #
 # ## Starting and ending
+def fast_on_cuda(device: torch.device) -> torch.device:
+    r"""
+    On CUDA, let cuDNN time its convolution algorithms and keep the fastest for each shape
+    (every training step has the same shapes), and let float32 matrix products and
+    convolutions use TF32.
+    Returns `device`.
+    """
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    return device
+
+
 @contextmanager
 def join_world(device_name: str) -> Iterator[World]:
     r"""
@@ -97,11 +131,11 @@ def join_world(device_name: str) -> Iterator[World]:
     can abort at exit then); after an error, the processes leave at once.
     """
     if "RANK" not in os.environ:
-        yield World(0, 1, pick_device(device_name))
+        yield World(0, 1, fast_on_cuda(pick_device(device_name)))
         return
     rank, size, local_rank = (int(os.environ[name]) for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"))
     local_size = int(os.environ.get("LOCAL_WORLD_SIZE", size))
-    device = pick_device(device_name, local_rank, local_size)
+    device = fast_on_cuda(pick_device(device_name, local_rank, local_size))
     if device.type == "cuda":
         torch.cuda.set_device(device)
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
