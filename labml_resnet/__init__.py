@@ -252,6 +252,7 @@ __all__ = [
     "BasicBlock", "Bottleneck", "PreActBasicBlock", "PreActBottleneck", "PreActResNet", "ResNet",
     "ProjectionShortcut", "ZeroPadShortcut", "make_shortcut",
     "conv_output_size", "count_macs", "count_parameters", "shape_trace", "stage_sizes",
+    "resnext50_32x4d", "resnext101_32x8d", "wide_resnet50_2", "wide_resnet101_2",
     "IMAGENET_BUILDERS", "CIFAR_BUILDERS", *IMAGENET_BUILDERS, *CIFAR_BUILDERS,
 ]
 

@@ -214,18 +214,19 @@ def count_parameters(model: nn.Module) -> int:
 # norm, ReLU, pooling or the shortcut additions, so those count nothing; the paper does not say
 # what it counted. On the `meta` device tensors have shapes but no data, so even ResNet-152 is
 # counted without computing anything or storing a single activation.
-def _flop_counter(model: nn.Module, image_size: int) -> FlopCounterMode:
+def _flop_counter(model: nn.Module, image_size: int, in_channels: int = 3) -> FlopCounterMode:
     # One forward pass of one image under the counter
     device = next(model.parameters()).device
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
-        model.eval()(torch.zeros(1, 3, image_size, image_size, device=device))
+        model.eval()(torch.zeros(1, in_channels, image_size, image_size, device=device))
     return counter
 
 
-def count_macs(model: nn.Module, image_size: int = 224) -> int:
-    r"""Multiply-adds of one forward pass of one `image_size`×`image_size` image."""
-    return _flop_counter(model, image_size).get_total_flops() // 2
+def count_macs(model: nn.Module, image_size: int = 224, in_channels: int = 3) -> int:
+    r"""Multiply-adds of one forward pass of one `image_size`×`image_size` image (of
+    `in_channels` channels: a layer or block inside a network can be counted on its own)."""
+    return _flop_counter(model, image_size, in_channels).get_total_flops() // 2
 
 
 def macs_per_layer(model: nn.Module, image_size: int = 224) -> dict[str, int]:

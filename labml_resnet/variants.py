@@ -48,9 +48,7 @@ torchvision's logits, which `tests/test_variants.py` checks for all four.
 
 from functools import partial
 
-import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 from labml_resnet._site import markdown_writer
 from labml_resnet.blocks import Bottleneck
@@ -134,11 +132,7 @@ def groups_table_markdown(channels: int, side: int) -> str:
     for groups in (1, 2, 32, 64):
         conv = on_meta(lambda groups=groups: grouped_conv3x3(channels, groups))
         shape = " × ".join(str(d) for d in conv.weight.shape)
-        # `count_macs` feeds a network an image; one layer is counted the same way by hand
-        counter = FlopCounterMode(display=False)
-        with counter:
-            conv(torch.zeros(1, channels, side, side, device="meta"))
-        macs = counter.get_total_flops() // 2
+        macs = count_macs(conv, side, in_channels=channels)
         rows.append(f"| {groups} | {channels // groups} | {shape} | {count_parameters(conv):,} | {macs:,} |")
     return "\n".join(rows)
 

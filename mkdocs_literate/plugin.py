@@ -230,10 +230,11 @@ _TITLE_END = re.compile(r"</h1>")
 def _reading_time(output: str, lang: str) -> str:
     """The page with its reading time under its title: "12 min read", from what is open on the
     page (closed blocks left out). The count is kept in `data-open-words` for the tests."""
-    counts = reading.open_words(reading.article(output))
-    match = _TITLE_END.search(output, output.find("<article"))
-    if match is None or output.find("<article") < 0:
+    start = output.find("<article")
+    match = _TITLE_END.search(output, start) if start >= 0 else None
+    if match is None:
         return output
+    counts = reading.open_words(reading.article(output))
     labels = translate.PAGE_LABELS.get(lang, LABELS)
     words = counts["prose"] + counts["code"] + counts["tables"]
     text = labels["reading"].format(minutes=reading.reading_minutes(counts))

@@ -368,12 +368,12 @@ _CJK_BREAK = re.compile(rf"(?<=[{_CJK}])((?:\]\([^()\n]*\)|[*_`\]])*)\n[ \t]*(?=
 # A space between two CJK characters with only tags between them (a generated figure's pieces,
 # each translated in an element of its own: `<span>予測：</span> <span>犬</span>`); not in code
 _CJK_HTML_SPACE = re.compile(rf"(?<=[{_CJK}])((?:<[^<>]*>)*)[ \t]+((?:<[^<>]*>)*)(?=[{_CJK}])")
-_PRE = re.compile(r"(<pre\b.*?</pre>)", re.S)
+_PRE = r"<pre\b.*?</pre>"  # a code block in HTML (in a chapter's Markdown too, where it stays raw)
 
 
 def join_cjk_html(html: str) -> str:
     """`html` without spaces between CJK characters that only tags separate, outside `<pre>`."""
-    parts = _PRE.split(html)
+    parts = re.split(f"({_PRE})", html, flags=re.S)
     parts[::2] = [_CJK_HTML_SPACE.sub(r"\1\2", part) for part in parts[::2]]
     return "".join(parts)
 
@@ -388,6 +388,6 @@ def join_cjk_lines(markdown: str) -> str:
         return next(group for group in match.groups() if group is not None)
 
     # Fenced code, and a chapter's code blocks (raw `<pre>` HTML, whose comments may be CJK)
-    parts = re.split(r"(^[ \t]*(?:```|~~~)[^\n]*\n.*?^[ \t]*(?:```|~~~)[ \t]*$|<pre\b.*?</pre>)", markdown,
+    parts = re.split(rf"(^[ \t]*(?:```|~~~)[^\n]*\n.*?^[ \t]*(?:```|~~~)[ \t]*$|{_PRE})", markdown,
                      flags=re.M | re.S)
     return "".join(part if i % 2 else _CJK_BREAK.sub(join, part) for i, part in enumerate(parts))

@@ -50,7 +50,8 @@ def test_public_api():
     names = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
              "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet1202",
              "plain20", "plain32", "plain44", "plain56", "plain110", "plain18", "plain34",
-             "preact_resnet110", "preact_resnet164"]
+             "preact_resnet110", "preact_resnet164",
+             "resnext50_32x4d", "resnext101_32x8d", "wide_resnet50_2", "wide_resnet101_2"]
     for name in names:
         assert callable(getattr(labml_resnet, name)), name
     assert set(labml_resnet.__all__) >= set(names)
